@@ -1,0 +1,51 @@
+"""personalize: one message, rendered for one customer, on every channel.
+
+>>> import personalize
+>>> lib = personalize.Library("templates")           # doctest: +SKIP
+>>> r = lib.render("birthday", customer, channel="sms")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .context import Fact as Fact
+from .context import Missing as Missing
+from .customer import Customer as Customer
+from .errors import CustomerDataError as CustomerDataError
+from .errors import InvalidArgument as InvalidArgument
+from .errors import MessageNotFound as MessageNotFound
+from .errors import PersonalizeError as PersonalizeError
+from .errors import Refused as Refused
+from .errors import SecurityError as SecurityError
+from .errors import TemplateError as TemplateError
+from .library import Library as Library
+from .message import MessageSpec as MessageSpec
+from .policy import Policy as Policy
+from .result import EmailResult as EmailResult
+from .result import RenderResult as RenderResult
+from .result import SmsResult as SmsResult
+from .result import VoiceResult as VoiceResult
+from .violation import Violation as Violation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Customer",
+    "CustomerDataError",
+    "EmailResult",
+    "Fact",
+    "InvalidArgument",
+    "Library",
+    "MessageNotFound",
+    "MessageSpec",
+    "Missing",
+    "PersonalizeError",
+    "Policy",
+    "Refused",
+    "RenderResult",
+    "SecurityError",
+    "SmsResult",
+    "TemplateError",
+    "Violation",
+    "VoiceResult",
+    "__version__",
+]

@@ -1,0 +1,5 @@
+"""``python -m personalize`` runs the CLI."""
+
+from .cli import main
+
+main()
