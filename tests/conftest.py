@@ -33,3 +33,13 @@ def lib() -> personalize.Library:
 def ada() -> personalize.Customer:
     """A complete example customer."""
     return personalize.Customer.from_dict(load_customer_data("ada"), today=TODAY)
+
+
+# Hypothesis: no per-example deadline (the machines are shared and noisy);
+# CI runs the same number of examples as a developer.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
+)
+settings.load_profile("default")

@@ -101,6 +101,13 @@ class RenderState:
     locale: str
     facts: dict[str, Fact] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
+    #: Rendered bodies of satisfied ``{% claim %}`` blocks: (claim name, text).
+    #: The superlative guard accepts superlatives found inside these texts.
+    claimed: list[tuple[str, str]] = field(default_factory=list)
+    #: Rendered bodies of ``{% allow %}`` blocks: (guard ids, reason, text).
+    allowed: list[tuple[frozenset[str], str, str]] = field(default_factory=list)
+    #: Records for the result: "offer", "offer_trace", "claims",
+    #: "suppressions", "audit" (a dict), set by the blocks and guards.
     extras: dict[str, Any] = field(default_factory=dict)
 
     def read(self, path: str, stored: str, *, present: bool = True) -> None:
