@@ -590,6 +590,9 @@ def _items_of(
 ) -> tuple[T, ...]:
     out = []
     for i, entry in enumerate(_sequence(value, path, problems)):
+        if entry is None:
+            problems.append(f"{path}[{i}]: must be an object (got None)")
+            continue
         parsed = parse(entry, f"{path}[{i}]", problems)
         if parsed is not None:
             out.append(parsed)
@@ -660,16 +663,18 @@ def _parse_order(value: object, path: str, problems: list[str]) -> Order | None:
     if data is None:
         return None
     _check_keys(data, ("id", "date", "total", "currency", "items"), path, problems)
+    before = len(problems)
     date = _date(data.get("date"), f"{path}.date", problems)
-    if date is None and "date" not in data:
+    if date is None and len(problems) == before:
         problems.append(f"{path}.date: required")
     order_id = data.get("id")
     if isinstance(order_id, int) and not isinstance(order_id, bool):
         order_id = str(order_id)
     items = _items_of(data.get("items"), f"{path}.items", problems, _parse_item)
     total = _money(data.get("total"), f"{path}.total", problems)
+    before = len(problems)
     currency = _currency(data.get("currency"), f"{path}.currency", problems)
-    if total is not None and currency is None and "currency" not in data:
+    if total is not None and currency is None and len(problems) == before:
         problems.append(f"{path}.currency: required when total is given")
     if date is None:
         return None
@@ -729,11 +734,13 @@ def _parse_event(value: object, path: str, problems: list[str]) -> ContactEvent 
     if data is None:
         return None
     _check_keys(data, ("channel", "date", "message", "purpose"), path, problems)
+    before = len(problems)
     channel = _choice(data.get("channel"), CHANNELS, f"{path}.channel", problems)
-    date = _date(data.get("date"), f"{path}.date", problems)
-    if "channel" not in data:
+    if channel is None and len(problems) == before:
         problems.append(f"{path}.channel: required")
-    if "date" not in data:
+    before = len(problems)
+    date = _date(data.get("date"), f"{path}.date", problems)
+    if date is None and len(problems) == before:
         problems.append(f"{path}.date: required")
     purpose = _choice(data.get("purpose"), PURPOSES, f"{path}.purpose", problems)
     message = _text(data.get("message"), f"{path}.message", problems)
@@ -758,8 +765,9 @@ def _parse_provenance(value: object, problems: list[str]) -> Mapping[str, Proven
         if spec is None:
             continue
         _check_keys(spec, ("source", "permission"), path, problems)
+        before = len(problems)
         source = _choice(spec.get("source"), SOURCES, f"{path}.source", problems)
-        if "source" not in spec:
+        if source is None and len(problems) == before:
             problems.append(f"{path}.source: required")
         permission = spec.get("permission")
         if permission is not None and not isinstance(permission, bool):
