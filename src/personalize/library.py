@@ -52,6 +52,8 @@ class Library:
         policy: the guard policy; messages may tighten it.
         today: pin "today" for every render (tests, previews).
         default_locale: the locale for customers without one.
+        email_inlining: "template" (inline CSS once per template, the
+            default), "message" (premailer on every message) or "off".
 
     Raises:
         TemplateError: when a message, template or catalog is invalid.
@@ -65,6 +67,7 @@ class Library:
         policy: Policy | None = None,
         today: dt.date | None = None,
         default_locale: str = DEFAULT_LOCALE,
+        email_inlining: str = "template",
     ) -> None:
         self.root = Path(path)
         if not self.root.is_dir():
@@ -77,6 +80,7 @@ class Library:
         self._policies: dict[str, Policy] = {}
         self.messages: Mapping[str, MessageSpec] = self._load_messages()
         self._compile_all()
+        self._prepare_email(email_inlining)
 
     # -- loading ------------------------------------------------------------
 
@@ -142,6 +146,15 @@ class Library:
                 self.env.get_template(name)
             except jinja2.TemplateError as exc:
                 raise TemplateError(str(exc), name=name, source=source) from exc
+
+    def _prepare_email(self, mode: str) -> None:
+        from .channels.email import INLINING_MODES, prepare_templates
+
+        if mode not in INLINING_MODES:
+            raise InvalidArgument(f"email_inlining must be one of {INLINING_MODES} (got {mode!r})")
+        self.email_inlining = mode
+        names = [n for s in self.messages.values() if (n := s.template_for("email", "html"))]
+        self.email_templates, self.email_inlining_fallbacks = prepare_templates(self.env, names)
 
     def _source(self, name: str) -> str:
         assert self.env.loader is not None

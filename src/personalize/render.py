@@ -162,6 +162,7 @@ def render_channel(
             "today": today,
             "locale": locale,
             "unsubscribe_url": unsubscribe_url(spec, customer),
+            "preheader": "",
         }
         for hook in lib.context_hooks:
             variables.update(hook(state))
@@ -171,7 +172,12 @@ def render_channel(
             name = spec.template_for(channel, part)
             if name is None:
                 continue
-            output = _run_template(lib.env, lib.env.get_template(name), dict(variables), state)
+            if part == "html" and channel == "email":
+                from .channels.email import render_html
+
+                output = render_html(lib, name, dict(variables), state, _run_template)
+            else:
+                output = _run_template(lib.env, lib.env.get_template(name), dict(variables), state)
             if output is None:
                 failed = True
                 output = ""

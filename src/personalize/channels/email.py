@@ -1,156 +1,314 @@
 """Email: subject, preheader, HTML with inlined CSS, plain text, MIME.
 
 Mail clients such as Gmail drop ``<style>`` in some views, so CSS is inlined
-with premailer; the ``<style>`` block is kept for media queries.  The text
-part is derived from the HTML when the message has no ``email.txt.j2``.
-Headers are built by the stdlib ``email`` package, which encodes non-ASCII
-display names (RFC 2047) and refuses line breaks in header values; the
-subject is additionally folded to one line here, so neither customer data
-nor template text can add a header.
+with premailer; the ``<style>`` block is kept for media queries.  Inlining
+happens once per template when the library loads (see
+:mod:`personalize.channels.inline`), so a message costs a Jinja render only;
+templates where that is not sound fall back to premailer per message.
+
+The text part is derived from the HTML when the message has no
+``email.txt.j2``.  Headers are built by the stdlib ``email`` package, which
+encodes non-ASCII display names (RFC 2047) and refuses line breaks in
+header values; subject and preheader are also folded to one line here, so
+neither customer data nor template text can add a header.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 import textwrap
 import unicodedata
+from collections.abc import Callable, Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
+import jinja2
+
+from ..errors import InvalidArgument
 from ..result import EmailResult
 from . import Draft
+from .inline import FastTemplate, InliningUnsupported, inline_css, prepare
 
 if TYPE_CHECKING:
-    pass
+    from ..context import RenderState
+    from ..library import Library
 
-__all__ = ["EmailChannel", "build_email_message", "header_safe", "html_to_text", "inline_css"]
+__all__ = [
+    "INLINING_MODES",
+    "EmailChannel",
+    "build_email_message",
+    "header_safe",
+    "html_to_text",
+    "inline_css",
+    "prepare_templates",
+    "render_html",
+]
+
+#: ``Library(email_inlining=...)``: "template" inlines once per template
+#: (falling back per message where unsound), "message" runs premailer on
+#: every message, "off" does not inline (tests and benchmarks).
+INLINING_MODES: Final = ("template", "message", "off")
 
 
 def header_safe(text: str) -> str:
-    """Fold ``text`` to one header-safe line: no CR, LF or control characters."""
-    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    """Fold ``text`` to one header-safe line: no CR, LF or control characters.
+
+    >>> header_safe("Hi\\r\\nBcc: x@y.example")
+    'Hi Bcc: x@y.example'
+    """
+    cleaned = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c == "\x85" else c for c in text
+    )
     return " ".join(cleaned.split())
 
 
-def inline_css(html: str) -> str:
-    """Inline ``<style>`` rules into ``style`` attributes, keeping the block."""
-    import premailer
-
-    return str(
-        premailer.transform(
-            html,
-            keep_style_tags=True,
-            strip_important=False,
-            disable_validation=True,
-            cssutils_logging_level="CRITICAL",
-            allow_network=False,
-        )
-    )
+# -- HTML rendering with the fast path -----------------------------------
 
 
-_BLOCK_TAGS = frozenset(
+def prepare_templates(
+    env: jinja2.Environment, names: list[str]
+) -> tuple[dict[str, FastTemplate], dict[str, str]]:
+    """Inline every email HTML template once.
+
+    Returns:
+        (template name -> prepared template, template name -> why the fast
+        path is not used for it).
+    """
+    fast: dict[str, FastTemplate] = {}
+    slow: dict[str, str] = {}
+    for name in names:
+        try:
+            fast[name] = prepare(env, name)
+        except InliningUnsupported as exc:
+            slow[name] = str(exc)
+    return fast, slow
+
+
+_RunTemplate = Callable[
+    [jinja2.Environment, jinja2.Template, dict[str, Any], "RenderState"], "str | None"
+]
+
+
+def _snapshot(state: RenderState) -> dict[str, Any]:
+    saved: dict[str, Any] = {}
+    for name in state.__slots__:
+        value = getattr(state, name)
+        if isinstance(value, list):
+            saved[name] = list(value)
+        elif isinstance(value, dict):
+            saved[name] = {
+                k: (v.copy() if isinstance(v, (list, dict, set)) else v) for k, v in value.items()
+            }
+    return saved
+
+
+def _rollback(state: RenderState, saved: Mapping[str, Any]) -> None:
+    for name, value in saved.items():
+        current = getattr(state, name)
+        current.clear()
+        if isinstance(current, list):
+            current.extend(value)
+        else:
+            current.update(value)
+
+
+def render_html(
+    lib: Library,
+    name: str,
+    variables: dict[str, Any],
+    state: RenderState,
+    run: _RunTemplate,
+) -> str | None:
+    """Render the email HTML part, CSS inlined; None if the render stopped.
+
+    The prepared template is used when there is one.  If that render reports
+    a problem (a missing fact, an error), it is rolled back and the original
+    template is rendered instead, so violations and errors name the line of
+    the file the author wrote, not of the flattened copy.
+    """
+    mode = getattr(lib, "email_inlining", "template")
+    fast: FastTemplate | None = getattr(lib, "email_templates", {}).get(name)
+    audit = state.extras.setdefault("audit", {})
+    if mode == "template" and fast is not None:
+        saved = _snapshot(state)
+        before = len(state.violations)
+        try:
+            out = run(lib.env, fast.template, dict(variables), state)
+        except Exception:
+            out = None
+        if out is not None and len(state.violations) == before:
+            audit["email.inlining"] = "template"
+            return out
+        _rollback(state, saved)
+        audit = state.extras.setdefault("audit", {})
+    out = run(lib.env, lib.env.get_template(name), dict(variables), state)
+    if out is None or mode == "off":
+        audit["email.inlining"] = "off"
+        return out
+    why = getattr(lib, "email_inlining_fallbacks", {}).get(name)
+    audit["email.inlining"] = "message" + (f" ({why})" if why else "")
+    return inline_css(out)
+
+
+# -- plain text from HTML -------------------------------------------------
+
+_BLOCK_TAGS: Final = frozenset(
     {
         *("p", "div", "table", "tr", "ul", "ol", "blockquote", "section", "article"),
-        *("header", "footer", "main", "aside", "hr", "pre", "address"),
-        *("h1", "h2", "h3", "h4", "h5", "h6"),
+        *("header", "footer", "main", "aside", "hr", "pre", "address", "center"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "body", "dl", "dt", "dd", "figure"),
     }
 )
-_SKIP_TAGS = frozenset({"style", "script", "head", "title", "template"})
+_SKIP_TAGS: Final = frozenset({"style", "script", "head", "title", "template", "noscript"})
+_VOID_TAGS: Final = frozenset(
+    {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "source", "wbr"}
+)
+_BREAK = "\x00"  # a <br> inside a paragraph, until wrapping
 
 
 class _TextExtractor(HTMLParser):
-    """HTML to readable text: links as "text (url)", list items as "- item"."""
+    """HTML to readable text: paragraphs, ``<br>`` line breaks, "- item",
+    "1. item", links as "text (url)", hidden elements (the preheader) and
+    ``<style>`` skipped."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
+        self.blocks: list[tuple[str, str, bool]] = []  # (wrap indent, text, preformatted)
         self.current: list[str] = []
+        self.indent = ""
         self.skip = 0
-        self.hidden_depth = 0
-        self.stack: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, hidden)
+        self.lists: list[list[int]] = []  # per open list: [counter] or [-1] for <ul>
         self.links: list[tuple[str | None, int]] = []
+        self.pre = 0
 
-    def _flush(self) -> None:
-        text = " ".join("".join(self.current).split())
-        if text:
-            self.blocks.append(text)
+    @property
+    def hidden(self) -> bool:
+        return any(h for _, h in self.stack)
+
+    def flush(self) -> None:
+        raw = "".join(self.current)
+        if self.pre:
+            text = raw.strip("\n")
+        else:
+            lines = [" ".join(line.split()) for line in raw.split(_BREAK)]
+            while lines and not lines[-1]:
+                lines.pop()
+            text = _BREAK.join(lines).strip()
+        if text.strip(_BREAK + " -").strip():
+            self.blocks.append((self.indent, text, bool(self.pre)))
         self.current = []
+        self.indent = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = dict(attrs)
-        style = (attr.get("style") or "").replace(" ", "").lower()
-        hidden = "display:none" in style or attr.get("hidden") is not None
-        if tag not in ("br", "img", "hr", "meta", "link", "input"):
-            self.stack.append(tag)
-            if self.hidden_depth or hidden:
-                self.hidden_depth += 1
+        if tag not in _VOID_TAGS:
+            style = (attr.get("style") or "").replace(" ", "").lower()
+            hidden = "display:none" in style or "hidden" in attr
+            self.stack.append((tag, hidden))
         if tag in _SKIP_TAGS:
             self.skip += 1
-        elif tag in _BLOCK_TAGS:
-            self._flush()
+        if self.skip or self.hidden:
+            return
+        if tag in _BLOCK_TAGS:
+            self.flush()
+            if tag == "pre":
+                self.pre += 1
+            if tag == "ul":
+                self.lists.append([-1])
+            elif tag == "ol":
+                self.lists.append([0])
         elif tag == "li":
-            self._flush()
-            self.current.append("- ")
+            self.flush()
+            depth = max(len(self.lists) - 1, 0)
+            counter = self.lists[-1] if self.lists else [-1]
+            if counter[0] >= 0:
+                counter[0] += 1
+                bullet = f"{counter[0]}. "
+            else:
+                bullet = "- "
+            self.current.append("  " * depth + bullet)
+            self.indent = " " * (2 * depth + len(bullet))
         elif tag == "br":
-            self._flush()
+            self.current.append(_BREAK)
         elif tag == "a":
             self.links.append((attr.get("href"), len("".join(self.current))))
-        elif tag == "img" and attr.get("alt") and not self.hidden_depth:
+        elif tag == "img" and attr.get("alt"):
             self.current.append(attr["alt"] or "")
+        elif tag in ("td", "th"):
+            self.current.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip = max(0, self.skip - 1)
-        if tag == "a" and self.links:
+        if not any(t == tag for t, _ in self.stack):
+            return
+        visible = not (self.skip or self.hidden)
+        if visible and tag == "a" and self.links:
             href, start = self.links.pop()
-            label = " ".join("".join(self.current)[start:].split())
-            if href and not href.startswith(("#", "mailto:")) and href != label:
-                self.current.append(f" ({href})" if label else href)
-        if tag in _BLOCK_TAGS or tag == "li":
-            self._flush()
-        if self.stack and tag in self.stack:
-            while self.stack:
-                popped = self.stack.pop()
-                if self.hidden_depth:
-                    self.hidden_depth -= 1
-                if popped == tag:
-                    break
+            label = " ".join("".join(self.current)[start:].replace(_BREAK, " ").split())
+            url = (href or "").strip()
+            if url.lower().startswith("mailto:"):
+                url = url[7:].split("?", 1)[0]
+            if url and not url.startswith("#") and url != label:
+                self.current.append(f" ({url})" if label else url)
+        if visible and (tag in _BLOCK_TAGS or tag == "li"):
+            self.flush()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+            if tag == "pre":
+                self.pre = max(0, self.pre - 1)
+        while self.stack:
+            popped, _ = self.stack.pop()
+            if popped in _SKIP_TAGS:
+                self.skip = max(0, self.skip - 1)
+            if popped == tag:
+                break
 
     def handle_data(self, data: str) -> None:
-        if not self.skip and not self.hidden_depth:
+        if not self.skip and not self.hidden:
             self.current.append(data)
 
 
 def html_to_text(html: str, *, width: int = 76) -> str:
-    """Readable plain text for the text/plain part."""
+    """Readable plain text for the text/plain part.
+
+    Paragraphs are separated by a blank line, ``<br>`` is a line break,
+    list items read "- item" (or "1. item"), links "text (url)"; lines are
+    wrapped at ``width`` without breaking URLs or words.
+
+    >>> html_to_text('<p>Hi <a href="https://x.example/a">there</a>.<br>Bye</p>')
+    'Hi there (https://x.example/a).\\nBye\\n'
+    """
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    parser._flush()
-    paragraphs = []
-    for block in parser.blocks:
-        if block.startswith("- "):
-            paragraphs.append(
-                textwrap.fill(
-                    block,
-                    width,
-                    subsequent_indent="  ",
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
+    parser.flush()
+    out: list[str] = []
+    previous_item = False
+    for indent, block, pre in parser.blocks:
+        is_item = bool(indent)
+        lines: list[str] = []
+        for line in block.split(_BREAK):
+            if pre or not line:
+                lines.append(line)
+                continue
+            wrapped = textwrap.wrap(
+                line,
+                width,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
             )
-        else:
-            paragraphs.append(
-                textwrap.fill(block, width, break_long_words=False, break_on_hyphens=False)
-            )
-    text = "\n\n".join(paragraphs)
-    # Consecutive list items read better without blank lines between them.
-    text = re.sub(r"(\n- [^\n]*(?:\n  [^\n]*)*)\n\n(?=- )", r"\1\n", "\n" + text)[1:]
-    text = re.sub(r"^(- [^\n]*(?:\n  [^\n]*)*)\n\n(?=- )", r"\1\n", text)
-    return text.strip() + "\n"
+            lines.extend(wrapped or [""])
+            indent = indent if is_item else ""
+        text = "\n".join(lines)
+        if out:
+            out.append("\n" if is_item and previous_item else "\n\n")
+        out.append(text)
+        previous_item = is_item
+    return "".join(out).strip("\n") + "\n"
 
 
 def tidy_text(text: str) -> str:
@@ -169,12 +327,14 @@ class EmailChannel:
     name = "email"
 
     def build(self, draft: Draft) -> EmailResult:
-        parts = draft.parts
-        html = inline_css(parts["html"])
-        text = tidy_text(parts["text"]) if "text" in parts else html_to_text(html)
-        customer = draft.customer
         from ..render import unsubscribe_url
 
+        parts = draft.parts
+        # MIME text ends with a line break; end with one so the part round-trips.
+        html = parts["html"].rstrip() + "\n"
+        text = tidy_text(parts["text"]) if "text" in parts else html_to_text(html)
+        customer = draft.customer
+        name = customer.name
         return EmailResult(
             **draft.common,
             subject=header_safe(parts["subject"]),
@@ -183,18 +343,28 @@ class EmailChannel:
             text=text,
             unsubscribe_url=unsubscribe_url(draft.spec, customer),
             sender=draft.spec.setting("email.sender"),
-            recipient_name=customer.name.full or customer.name.first,
+            recipient_name=name.full or name.first,
             recipient_email=customer.contact.email,
         )
 
 
-def _address(value: str) -> Address:
+# -- MIME -------------------------------------------------------------------
+
+
+def _address(value: str, what: str) -> Address:
     from email.headerregistry import HeaderRegistry
 
-    header = HeaderRegistry()("To", value)
-    addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
-    if len(addresses) != 1:
-        raise ValueError(f"not a single address: {value!r}")
+    if header_safe(value) != value.strip():
+        raise InvalidArgument(f"{what} must be one line without control characters (got {value!r})")
+    try:
+        header = HeaderRegistry()("To", value)
+        addresses: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
+    except Exception as exc:  # the parser raises several types
+        raise InvalidArgument(f"{what} is not an address (got {value!r}): {exc}") from exc
+    if len(addresses) != 1 or not addresses[0].domain:
+        raise InvalidArgument(
+            f"{what} must be one address like 'Name <user@example.org>' (got {value!r})"
+        )
     return addresses[0]
 
 
@@ -206,36 +376,46 @@ def build_email_message(
     unsubscribe_url: str | None,
     message_id_domain: str | None,
 ) -> EmailMessage:
-    """Assemble the MIME message for :meth:`EmailResult.to_email_message`."""
-    from ..errors import InvalidArgument
+    """Assemble the MIME message for :meth:`EmailResult.to_email_message`.
 
+    Raises:
+        InvalidArgument: without a sender or recipient, with a malformed
+            address, or for a marketing message without an unsubscribe URL.
+    """
     sender = sender or result.sender
     if not sender:
         raise InvalidArgument("to_email_message() needs a sender (or email.sender in message.toml)")
     msg = EmailMessage()
-    from_addr = _address(sender)
+    from_addr = _address(sender, "sender")
     msg["From"] = from_addr
     if recipient is not None:
-        msg["To"] = _address(recipient)
+        msg["To"] = _address(recipient, "recipient")
     elif result.recipient_email:
-        user, _, domain = result.recipient_email.rpartition("@")
+        to = _address(result.recipient_email, "the customer's email")
         msg["To"] = Address(
-            display_name=header_safe(result.recipient_name or ""), username=user, domain=domain
+            display_name=header_safe(result.recipient_name or ""),
+            username=to.username,
+            domain=to.domain,
         )
     else:
         raise InvalidArgument("to_email_message() needs a recipient: the customer has no email")
     msg["Subject"] = header_safe(result.subject)
-    msg["Date"] = format_datetime(__import__("datetime").datetime.now().astimezone())
-    msg["Message-ID"] = make_msgid(domain=message_id_domain or from_addr.domain or None)
-    url = unsubscribe_url or result.unsubscribe_url
-    if result.purpose == "marketing":
-        if not url:
-            raise InvalidArgument(
-                "a marketing email needs an unsubscribe URL: pass unsubscribe_url= "
-                "or set email.unsubscribe_url in message.toml"
-            )
-        msg["List-Unsubscribe"] = f"<{header_safe(url)}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    domain = header_safe(message_id_domain or from_addr.domain or "")
+    msg["Message-ID"] = make_msgid(domain=domain or None)
+    url = header_safe(unsubscribe_url or result.unsubscribe_url or "")
+    if result.purpose == "marketing" and not url:
+        raise InvalidArgument(
+            "a marketing email needs an unsubscribe URL: pass unsubscribe_url= "
+            "or set email.unsubscribe_url in message.toml"
+        )
+    if url:
+        if any(c in url for c in "<> ,"):
+            raise InvalidArgument(f"unsubscribe_url must be a single URL (got {url!r})")
+        msg["List-Unsubscribe"] = f"<{url}>"
+        if url.lower().startswith("https://"):
+            # RFC 8058: one-click needs an HTTPS URI that accepts this POST.
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(result.text, subtype="plain", charset="utf-8")
     msg.add_alternative(result.html, subtype="html", charset="utf-8")
     return msg
