@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEMPLATES, TODAY, load_customer_data
 
 import personalize
 from personalize.channels.email import header_safe, html_to_text
+
+from .conftest import TEMPLATES, TODAY, load_customer_data
 
 INLINE = Path(__file__).parent / "res" / "inline"
 

@@ -403,7 +403,10 @@ def build_email_message(
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = header_safe(message_id_domain or from_addr.domain or "")
     msg["Message-ID"] = make_msgid(domain=domain or None)
-    url = header_safe(unsubscribe_url or result.unsubscribe_url or "")
+    # Marketing gets the message's unsubscribe URL; other purposes only one
+    # passed explicitly (a receipt is not a list the customer can leave).
+    default_url = result.unsubscribe_url if result.purpose == "marketing" else None
+    url = header_safe(unsubscribe_url or default_url or "")
     if result.purpose == "marketing" and not url:
         raise InvalidArgument(
             "a marketing email needs an unsubscribe URL: pass unsubscribe_url= "
