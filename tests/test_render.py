@@ -229,7 +229,8 @@ def test_email_message_is_multipart_alternative(lib: personalize.Library) -> Non
     kinds = [p.get_content_type() for p in parsed.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
     assert str(parsed["To"]) == "Zoë Ångström <z@example.org>"
-    assert parsed["List-Unsubscribe"] is None  # transactional
+    # A configured unsubscribe URL is used whatever the purpose.
+    assert parsed["List-Unsubscribe"] == "<https://x.example/u?c=c>"
 
 
 def test_shipped_birthday_for_the_example_customer(
@@ -242,3 +243,12 @@ def test_shipped_birthday_for_the_example_customer(
     msg = r.to_email_message()
     assert msg["List-Unsubscribe"] == "<https://hearthandbloom.example/unsubscribe?c=c-1001>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_printing_a_group_of_fields_is_a_template_error(tmp_path: Path) -> None:
+    lib = make_library(tmp_path, all_channels(sms__txt__j2="Hi\n{{ customer.name }}"))
+    with pytest.raises(personalize.TemplateError) as info:
+        lib.render("m", {"id": "c", "name": {"given": "Ada"}}, "sms")
+    assert "customer.name is a group of fields" in info.value.message
+    assert info.value.hint == "print one of its fields, e.g. customer.name.family"
+    assert (info.value.name, info.value.lineno) == ("m/sms.txt.j2", 2)

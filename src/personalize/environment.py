@@ -25,7 +25,7 @@ from jinja2.ext import Extension
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .context import Missing, current_state, fallback, unwrap
+from .context import Missing, current_state, fallback
 from .errors import SecurityError, TemplateError
 
 __all__ = [
@@ -80,7 +80,7 @@ def _finalize(context: Context, value: Any) -> Any:
             raise TemplateError(f"{path} is missing")
         state.missing(path)
         return ""
-    return unwrap(value)
+    return value
 
 
 class _StrictUndefined(StrictUndefined):
