@@ -229,8 +229,7 @@ def test_email_message_is_multipart_alternative(lib: personalize.Library) -> Non
     kinds = [p.get_content_type() for p in parsed.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
     assert str(parsed["To"]) == "Zoë Ångström <z@example.org>"
-    # A configured unsubscribe URL is used whatever the purpose.
-    assert parsed["List-Unsubscribe"] == "<https://x.example/u?c=c>"
+    assert parsed["List-Unsubscribe"] is None  # transactional
 
 
 def test_shipped_birthday_for_the_example_customer(
