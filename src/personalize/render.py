@@ -208,7 +208,14 @@ def render_channel(
         "audit": MappingProxyType(dict(extras.get("audit", {}))),
     }
     result = get_channel(channel).build(
-        Draft(parts=parts, spec=spec, customer=customer, state=state, common=common)
+        Draft(
+            parts=parts,
+            spec=spec,
+            customer=customer,
+            state=state,
+            common=common,
+            policy=lib.policy_for(spec),
+        )
     )
     policy = lib.policy_for(spec)
     violations = list(state.violations)

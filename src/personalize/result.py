@@ -141,8 +141,13 @@ class SmsResult(RenderResult):
         encoding: ``"GSM-7"`` or ``"UCS-2"``.
         segments: how many SMS parts it takes.
         units: septets (GSM-7) or UTF-16 code units (UCS-2).
-        parts: the text of each segment.
-        ucs2_characters: characters that forced UCS-2.
+        parts: the text of each segment (``"".join(parts) == text``).
+        ucs2_characters: the characters (grapheme clusters, so a ZWJ emoji
+            is one entry) that forced UCS-2, for the author to fix.
+        normalized: ``(from, to)`` typographic replacements that kept the
+            text in GSM-7 (``sms.normalize``).
+        notes: non-blocking advice, e.g. that one character doubled the
+            number of parts; the ``sms-length`` guard may quote it.
     """
 
     text: str
@@ -151,6 +156,8 @@ class SmsResult(RenderResult):
     units: int
     parts: tuple[str, ...] = ()
     ucs2_characters: tuple[str, ...] = ()
+    normalized: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -158,7 +165,16 @@ class SmsResult(RenderResult):
 
     def to_dict(self) -> dict[str, Any]:
         out = RenderResult.to_dict(self)
-        out.update(text=self.text, encoding=self.encoding, segments=self.segments)
+        out.update(
+            text=self.text,
+            encoding=self.encoding,
+            segments=self.segments,
+            units=self.units,
+            parts=list(self.parts),
+            ucs2_characters=list(self.ucs2_characters),
+        )
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ..context import RenderState
 from ..customer import Customer
 from ..message import MessageSpec
+from ..policy import Policy
 from ..result import RenderResult
 
 __all__ = ["Channel", "Draft", "get_channel", "register_channel"]
@@ -29,6 +30,8 @@ class Draft:
         customer: the customer rendered for.
         state: the render's state (facts, violations, block records).
         common: keyword arguments every result takes (facts, offer, claims...).
+        policy: the policy the message is checked under (adapters read
+            channel options such as ``sms.normalize`` from its limits).
     """
 
     parts: Mapping[str, str]
@@ -36,6 +39,7 @@ class Draft:
     customer: Customer
     state: RenderState
     common: Mapping[str, Any]
+    policy: Policy | None = None
 
 
 class Channel(Protocol):
