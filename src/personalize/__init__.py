@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from .claims import ClaimCheck as ClaimCheck
 from .context import Fact as Fact
 from .context import Missing as Missing
 from .customer import Customer as Customer
@@ -19,16 +20,23 @@ from .errors import SecurityError as SecurityError
 from .errors import TemplateError as TemplateError
 from .library import Library as Library
 from .message import MessageSpec as MessageSpec
+from .offers import ChosenOffer as ChosenOffer
+from .offers import Offer as Offer
+from .offers import OfferTraceEntry as OfferTraceEntry
 from .policy import Policy as Policy
 from .result import EmailResult as EmailResult
 from .result import RenderResult as RenderResult
 from .result import SmsResult as SmsResult
 from .result import VoiceResult as VoiceResult
+from .salutations import Salutation as Salutation
+from .salutations import salutation as salutation
 from .violation import Violation as Violation
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChosenOffer",
+    "ClaimCheck",
     "Customer",
     "CustomerDataError",
     "EmailResult",
@@ -38,14 +46,18 @@ __all__ = [
     "MessageNotFound",
     "MessageSpec",
     "Missing",
+    "Offer",
+    "OfferTraceEntry",
     "PersonalizeError",
     "Policy",
     "Refused",
     "RenderResult",
+    "Salutation",
     "SecurityError",
     "SmsResult",
     "TemplateError",
     "Violation",
     "VoiceResult",
     "__version__",
+    "salutation",
 ]

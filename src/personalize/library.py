@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from .blocks import install_blocks
 from .context import ALLOWED, FIELD_TYPES
 from .customer import Customer
 from .environment import Environment, attribute_chains, check_template_ast, undeclared_names
@@ -29,6 +30,7 @@ from .errors import (
     did_you_mean,
 )
 from .message import MessageSpec, load_message
+from .offers import ChosenOffer, OfferTraceEntry
 from .policy import Policy
 from .render import ContextHook, render_channel
 from .result import RenderResult
@@ -77,6 +79,7 @@ class Library:
         self.default_locale = default_locale
         self.env = Environment(self.root)
         self.context_hooks: list[ContextHook] = []
+        self.blocks = install_blocks(self)
         self._policies: dict[str, Policy] = {}
         self.messages: Mapping[str, MessageSpec] = self._load_messages()
         self._compile_all()
@@ -234,6 +237,46 @@ class Library:
             raise MessageNotFound(f"message {message!r} has no {channel!r} channel (it has: {has})")
         cust = self._customer(customer)
         return render_channel(self, spec, cust, channel, today=self._today(cust, today))
+
+    def choose_offer(
+        self,
+        slot: str,
+        customer: Customer | Mapping[str, Any],
+        channel: str = "email",
+        *,
+        today: dt.date | None = None,
+    ) -> ChosenOffer | None:
+        """The offer ``{% offer slot %}`` would show ``customer`` on ``channel``.
+
+        For services that place offers themselves; ``.trace`` on the result
+        (or :meth:`offer_trace`) says why each offer was chosen or rejected.
+        """
+        cust = self._customer(customer)
+        return self.blocks.offers.choose(
+            slot,
+            cust,
+            channel,
+            today=self._today(cust, today),
+            locale=cust.locale or self.default_locale,
+        )[0]
+
+    def offer_trace(
+        self,
+        slot: str,
+        customer: Customer | Mapping[str, Any],
+        channel: str = "email",
+        *,
+        today: dt.date | None = None,
+    ) -> tuple[OfferTraceEntry, ...]:
+        """Why each offer of ``slot`` was chosen or rejected for ``customer``."""
+        cust = self._customer(customer)
+        return self.blocks.offers.choose(
+            slot,
+            cust,
+            channel,
+            today=self._today(cust, today),
+            locale=cust.locale or self.default_locale,
+        )[1]
 
     def receivable_channels(self, message: str, customer: Customer) -> tuple[str, ...]:
         """The channels of ``message`` this customer can and may receive.
