@@ -79,7 +79,9 @@ def test_datetime_in_the_customer_time_zone(
 ) -> None:
     lib = write_library(
         tmp_path,
-        sms="{{ '2026-11-23T23:30:00+00:00' | datetime }} / {{ '2026-11-23T23:30:00+00:00' | date('medium') }}",
+        sms=(
+            "{% set t = '2026-11-23T23:30:00+00:00' %}{{ t | datetime }} / {{ t | date('medium') }}"
+        ),
     )
     text = lib.render("m", customer(locale="en_GB", timezone=timezone), "sms").text
     assert expect_day in text and expect_time in text

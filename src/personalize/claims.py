@@ -286,11 +286,19 @@ class ClaimExtension(Extension):
         else_: list[nodes.Node] = []
         if next(parser.stream).test("name:else"):
             else_ = parser.parse_statements(("name:endclaim",), drop_needle=True)
+        # The body is captured with {% set %}-block semantics (AssignBlock)
+        # into a compiler-private name, then printed through _claimed, which
+        # records the text for the guards.  No macro or CallBlock: the email
+        # CSS inliner refuses those, as they may bring in HTML from elsewhere.
         holds = self.call_method("_holds", [nodes.Const(name)], lineno=lineno)
-        claimed = nodes.CallBlock(
-            self.call_method("_claimed", [nodes.Const(name)], lineno=lineno), [], [], body
-        ).set_lineno(lineno)
-        return nodes.If(holds, [claimed], [], else_, lineno=lineno)
+        target = parser.free_identifier(lineno)
+        capture = nodes.AssignBlock(target, None, body, lineno=lineno)
+        output = nodes.Output(
+            [self.call_method("_claimed", [nodes.Const(name), target], lineno=lineno)],
+            lineno=lineno,
+        )
+        scoped = nodes.Scope([capture, output], lineno=lineno)
+        return nodes.If(holds, [scoped], [], else_, lineno=lineno)
 
     def _catalog(self) -> ClaimCatalog:
         catalog: ClaimCatalog | None = getattr(self.environment, "personalize_claims", None)
@@ -299,8 +307,7 @@ class ClaimExtension(Extension):
     def _holds(self, name: str) -> bool:
         return check_for_render(self._catalog(), name).held
 
-    def _claimed(self, name: str, caller: Callable[[], str]) -> str:
-        rendered = caller()
+    def _claimed(self, name: str, rendered: str) -> str:
         state = current_state()
         if state is not None:
             state.claimed.append((name, str(rendered)))

@@ -238,17 +238,18 @@ def _at_render_time(fn: Callable[..., Any]) -> Callable[..., Any]:
     return filter_
 
 
+_FORMATTERS: Final[Mapping[str, Callable[..., Any]]] = {
+    "money": format_money,
+    "percent": format_percent,
+    "number": format_number,
+    "date": format_date,
+    "datetime": format_datetime,
+    "list": format_list,
+}
+
 #: Filters installed on the environment by name.
 FILTERS: Final[Mapping[str, Callable[..., Any]]] = {
-    name: _at_render_time(fn)
-    for name, fn in {
-        "money": format_money,
-        "percent": format_percent,
-        "number": format_number,
-        "date": format_date,
-        "datetime": format_datetime,
-        "list": format_list,
-    }.items()
+    name: _at_render_time(fn) for name, fn in _FORMATTERS.items()
 }
 
 
