@@ -18,6 +18,8 @@ from .errors import PersonalizeError as PersonalizeError
 from .errors import Refused as Refused
 from .errors import SecurityError as SecurityError
 from .errors import TemplateError as TemplateError
+from .guards import Suppression as Suppression
+from .guards import check_text as check_text
 from .library import Library as Library
 from .message import MessageSpec as MessageSpec
 from .offers import ChosenOffer as ChosenOffer
@@ -55,9 +57,11 @@ __all__ = [
     "Salutation",
     "SecurityError",
     "SmsResult",
+    "Suppression",
     "TemplateError",
     "Violation",
     "VoiceResult",
     "__version__",
+    "check_text",
     "salutation",
 ]

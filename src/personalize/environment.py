@@ -109,7 +109,12 @@ class Environment(ImmutableSandboxedEnvironment):
             autoescape=_autoescape,
             undefined=_StrictUndefined,
             finalize=_finalize,
-            extensions=("jinja2.ext.i18n", "jinja2.ext.loopcontrols", *extensions),
+            extensions=(
+                "jinja2.ext.i18n",
+                "jinja2.ext.loopcontrols",
+                "personalize.guards.suppress.AllowExtension",
+                *extensions,
+            ),
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
