@@ -112,8 +112,9 @@ def _check_action(guard: str, action: object, where: str) -> None:
         raise InvalidArgument(f"{where}[{guard!r}] must be refuse, warn or off (got {action!r})")
     if guard == "missing-data" and action != "refuse":
         raise InvalidArgument(
-            f"{where}['missing-data'] must be 'refuse': a message with a hole where a "
-            "customer fact belongs is never sent (give the template a fallback instead)"
+            f"{where}['missing-data'] = {action!r} would loosen what no policy may loosen: "
+            "missing-data always refuses, because a message with a hole where a customer "
+            "fact belongs is never sent (give the template a fallback instead)"
         )
 
 
