@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 from .errors import InvalidArgument, did_you_mean
 
-__all__ = ["ACTIONS", "GUARD_IDS", "LIMITS", "PHRASE_GUARDS", "Limit", "Policy"]
+__all__ = ["ACTIONS", "GUARD_IDS", "LIMITS", "PHRASE_GUARDS", "Limit", "Policy", "register_limit"]
 
 #: Every guard id; these are part of the public contract.
 GUARD_IDS: Final = (
@@ -53,7 +53,8 @@ class Limit:
     """A tunable limit: its default, what is valid, and which way is stricter.
 
     ``stricter`` is ``"lower"`` (a smaller number is stricter), ``"higher"``,
-    ``"true"`` (True is stricter) or ``"subset"`` (fewer items is stricter).
+    ``"true"`` (True is stricter), ``"subset"`` (fewer items is stricter) or
+    ``"neither"`` (a preference, not a safeguard: a message may set it freely).
     """
 
     default: Any
@@ -69,6 +70,8 @@ class Limit:
             return bool(new < old)
         if self.stricter == "true":
             return bool(old) and not new
+        if self.stricter == "neither":
+            return False
         return not set(new) <= set(old)
 
 
@@ -76,26 +79,36 @@ def _count(minimum: int) -> Callable[[Any], bool]:
     return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum
 
 
-#: Every limit a policy knows, by namespaced key.
-LIMITS: Final[Mapping[str, Limit]] = MappingProxyType(
-    {
-        "contact-pressure.max_contacts": Limit(
-            3, _count(0), "a whole number >= 0 of marketing contacts", "lower"
-        ),
-        "contact-pressure.days": Limit(7, _count(1), "a whole number of days >= 1", "higher"),
-        "sms-length.max_segments": Limit(3, _count(1), "a whole number >= 1", "lower"),
-        "email-size.max_kb": Limit(102, _count(1), "a whole number of kilobytes >= 1", "lower"),
-        "unsupported-superlative.product_claims": Limit(
-            False, lambda v: isinstance(v, bool), "true or false", "true"
-        ),
-        "no-consent.transactional_on_opt_out": Limit(
-            ("email",),
-            lambda v: isinstance(v, (list, tuple)) and all(c in _CHANNELS for c in v),
-            "a list of channels (email, sms, voice)",
-            "subset",
-        ),
-    }
-)
+_LIMITS: dict[str, Limit] = {
+    "contact-pressure.max_contacts": Limit(
+        3, _count(0), "a whole number >= 0 of marketing contacts", "lower"
+    ),
+    "contact-pressure.days": Limit(7, _count(1), "a whole number of days >= 1", "higher"),
+    "sms-length.max_segments": Limit(3, _count(1), "a whole number >= 1", "lower"),
+    "email-size.max_kb": Limit(102, _count(1), "a whole number of kilobytes >= 1", "lower"),
+    "unsupported-superlative.product_claims": Limit(
+        False, lambda v: isinstance(v, bool), "true or false", "true"
+    ),
+    "no-consent.transactional_on_opt_out": Limit(
+        ("email",),
+        lambda v: isinstance(v, (list, tuple)) and all(c in _CHANNELS for c in v),
+        "a list of channels (email, sms, voice)",
+        "subset",
+    ),
+    "sms.normalize": Limit(True, lambda v: isinstance(v, bool), "true or false", "neither"),
+}
+#: Every limit a policy knows, by namespaced key (extend with :func:`register_limit`).
+LIMITS: Final[Mapping[str, Limit]] = MappingProxyType(_LIMITS)
+
+
+def register_limit(key: str, limit: Limit) -> None:
+    """Declare a namespaced limit (``"channel.setting"``) that policies may set.
+
+    Modules that read their own settings from the policy register them here,
+    so that a misspelt key in a Policy or a message's ``[policy]`` is an error.
+    """
+    _LIMITS[key] = limit
+
 
 _UNSET: Any = object()
 
