@@ -25,6 +25,7 @@ from jinja2.ext import Extension
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .channels.speech import SPEECH_FILTERS
 from .context import Missing, current_state, fallback
 from .errors import SecurityError, TemplateError
 
@@ -122,6 +123,7 @@ class Environment(ImmutableSandboxedEnvironment):
             cache_size=-1,
         )
         self.filters["fallback"] = fallback
+        self.filters.update(SPEECH_FILTERS)  # spoken_money/date/time/phone (docs/channels.md)
         # Null translations until the locale layer installs per-render ones.
         self.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
