@@ -288,7 +288,8 @@ def test_template_global_records_the_rule(tmp_path: Path) -> None:
     assert sms.audit["salutation"]["rule"] == "named"
     assert "customer.name.given" in sms.facts
     voice = lib.render("m", cust, "voice")
-    assert '<sub alias="AY-da">Ada</sub>' in voice.ssml
+    # The voice channel moves a stop after </sub> inside it (espeak-ng says "dot").
+    assert '<sub alias="AY-da.">Ada.</sub>' in voice.ssml
     assert voice.text == "Hello AY-da."
 
 
