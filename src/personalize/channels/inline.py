@@ -84,10 +84,13 @@ class InliningUnsupported(Exception):
     """The fast path would not be sound for this template (the reason)."""
 
 
-# Jinja constructs, with raw blocks kept whole.  Default delimiters only: the
+# Jinja constructs, with raw blocks kept whole, and {% trans %} blocks whose
+# body has no markup kept whole too (their body is a gettext msgid: lxml must
+# not re-serialize it, or the lookup misses).  Default delimiters only: the
 # Environment does not change them.
 _CONSTRUCT = re.compile(
     r"\{%-?\+?\s*raw\s*[-+]?%\}.*?\{%-?\+?\s*endraw\s*[-+]?%\}"
+    r"|\{%-?\+?\s*trans\b[^%]*?[-+]?%\}[^<]*?\{%-?\+?\s*endtrans\s*[-+]?%\}"
     r"|\{#.*?#\}"
     r"|\{%.*?%\}"
     r"|\{\{.*?\}\}",
@@ -183,6 +186,7 @@ def flatten_source(env: jinja2.Environment, name: str) -> str:
 
 # -- protecting template syntax -------------------------------------------
 
+_TRANS_BODY = re.compile(r"\{%-?\+?\s*trans\b.*?%\}(.*?)\{%-?\+?\s*endtrans", re.S)
 _REMOTE_HTML: Final = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Macro, nodes.CallBlock)
 _STRUCTURAL_SELECTOR = re.compile(r"[+~]|:(first|last|nth|only|empty|not|has|root|is|where)", re.I)
 _AT_RULE = re.compile(r"@[a-z-]+[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", re.I)
@@ -349,6 +353,10 @@ def prepare(env: jinja2.Environment, name: str) -> FastTemplate:
         _check_css(css)
     protected = _protect(flat)
     inlined = _restore(inline_css(protected.html), protected)
+    if _TRANS_BODY.findall(inlined) != _TRANS_BODY.findall(flat):
+        raise InliningUnsupported(
+            "the inliner would change the text of a {% trans %} block (its gettext msgid)"
+        )
     code = env.compile(inlined, name=name, filename=name)
     template = env.template_class.from_code(env, code, env.make_globals(None), None)
     return FastTemplate(name=name, source=inlined, template=template)
