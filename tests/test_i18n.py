@@ -189,14 +189,36 @@ def test_committed_mo_matches_po() -> None:
         assert compiled == expected, f"{po_path}: run pybabel compile -d templates/locale"
 
 
-def test_every_extracted_message_is_translated_in_german(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", ["de", "fr", "es"])
+def test_every_extracted_message_is_translated(tmp_path: Path, lang: str) -> None:
     pot = tmp_path / "messages.pot"
     extract(pot)
     with pot.open("rb") as f:
         ids = {m.id for m in read_po(f) if m.id}
-    with (TEMPLATES / "locale" / "de" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        de = {m.id for m in read_po(f) if m.id and m.string}
-    assert ids - de == set()
+    with (TEMPLATES / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        translated = {m.id for m in read_po(f) if m.id and m.string and not m.fuzzy}
+    assert ids - translated == set()
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "sms_start"),
+    [
+        ("fr_FR", "Joyeux anniversaire, Ada\xa0!", "Bonjour Madame Lovelace, joyeux anniversaire"),
+        ("es_ES", "¡Feliz cumpleaños, Ada!", "Estimada Dra. Lovelace, ¡feliz cumpleaños"),
+    ],
+)
+def test_birthday_in_french_and_spanish(
+    shipped: personalize.Library, locale: str, subject: str, sms_start: str
+) -> None:
+    name = {"given": "Ada", "family": "Lovelace", "honorific": "Dra."}
+    cust = ada_in(locale, name=name, register="formal")
+    email = shipped.render("birthday", cust, "email")
+    assert isinstance(email, personalize.EmailResult)
+    # (the subject is folded to one header-safe line, which turns NBSP into a space)
+    assert email.subject == subject.replace("\xa0", " ")
+    assert "20\xa0%" in email.html
+    sms = shipped.render("birthday", cust, "sms")
+    assert sms.text.startswith(sms_start)  # type: ignore[attr-defined]
 
 
 # -- the real pybabel CLI -------------------------------------------------------

@@ -158,7 +158,7 @@ CASES = [
         "formal",
         (
             "Estimada Sra. de la Cruz:",
-            "Estimada Sra. de la Cruz: ",
+            "Estimada Sra. de la Cruz, ",
             "Buenos días, señora de la Cruz.",
         ),
     ),
@@ -167,14 +167,14 @@ CASES = [
         {**ADA, "honorific": "Dra."},
         "es_ES",
         "formal",
-        ("Estimada Dra. Lovelace:", "Estimada Dra. Lovelace: ", "Buenos días, doctora Lovelace."),
+        ("Estimada Dra. Lovelace:", "Estimada Dra. Lovelace, ", "Buenos días, doctora Lovelace."),
     ),
     Case(
         "es formal Sr.",
         {"given": "Juan", "family": "Pérez", "honorific": "Sr."},
         "es_ES",
         "formal",
-        ("Estimado Sr. Pérez:", "Estimado Sr. Pérez: ", "Buenos días, señor Pérez."),
+        ("Estimado Sr. Pérez:", "Estimado Sr. Pérez, ", "Buenos días, señor Pérez."),
     ),
     Case("es no name", {}, "es", "informal", ("Hola:", "Hola, ", "Hola.")),
     # Names as written
