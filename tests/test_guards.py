@@ -171,10 +171,10 @@ def test_allowed_phrases_excuse_a_brand() -> None:
 
 def test_extra_phrases_per_language() -> None:
     policy = personalize.Policy(
-        extra_phrases={"en": {"generic-address": ["dear {gardener|plant lover}"]}}
+        extra_phrases={"en": {"generic-address": ["dear {bulb enthusiast|rose grower}"]}}
     )
-    assert [v.guard for v in check_text("Dear plant lover,", policy=policy)] == ["generic-address"]
-    assert check_text("Dear plant lover,") == []
+    assert [v.guard for v in check_text("Dear rose grower,", policy=policy)] == ["generic-address"]
+    assert check_text("Dear rose grower,") == []
 
 
 def test_unknown_language_checks_every_list() -> None:

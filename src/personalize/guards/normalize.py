@@ -17,8 +17,9 @@ The folding, in order:
    dropped, every kind of space and line break becomes one space, smart
    quotes become ``'``/``"``, dashes become ``-``;
 3. for matching only: case folded, accents stripped (so "más" also matches
-   the "mas" an SMS encoder leaves), common Cyrillic/Greek look-alikes of
-   Latin letters mapped to Latin.
+   the "mas" an SMS encoder leaves), double quotes dropped (so 'Dear
+   "Valued" Customer' still reads as a phrase), common Cyrillic/Greek
+   look-alikes of Latin letters mapped to Latin.
 
 Steps 1-2 give :attr:`Normalized.plain`, which keeps case (the placeholder
 guard needs to tell "NaN" from "nan"); step 3 gives :attr:`Normalized.folded`.
@@ -164,7 +165,7 @@ def _plain_cluster(cluster: str) -> str:
 def _folded_cluster(cluster: str) -> str:
     """Case fold, strip accents and map look-alikes of one plain cluster."""
     decomposed = unicodedata.normalize("NFD", cluster.casefold())
-    out = "".join(c for c in decomposed if not unicodedata.combining(c))
+    out = "".join(c for c in decomposed if not unicodedata.combining(c) and c != '"')
     return "".join(_LOOKALIKES.get(c, c) for c in out)
 
 
@@ -217,6 +218,12 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return out
 
 
+#: Runs that need no Unicode work: printable ASCII other than the double
+#: quote (dropped when folding), and runs of ASCII white space and controls.
+_ASCII_WORDS: Final = re.compile(r'[\x21\x23-\x7e]+|[\x00-\x20\x7f]+|"')
+_ASCII_RUN: Final = re.compile(r"[\x20\x21\x23-\x7e]+")
+
+
 def normalize(text: str, *, markup: bool = True) -> Normalized:
     """Fold ``text`` for matching, keeping a map back to ``text``.
 
@@ -228,35 +235,66 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
     plain_chars: list[str] = []
     plain_map: list[int] = []
     last_space = True  # drop leading spaces
+
+    def put(char: str, origin: int) -> None:
+        nonlocal last_space
+        if char == " ":
+            if last_space:
+                return
+            last_space = True
+        else:
+            last_space = False
+        plain_chars.append(char)
+        plain_map.append(origin)
+
     for piece, base in _visible_pieces(text, markup):
-        single = len(piece) == 1
-        for start, end in _clusters(piece):
-            out = _plain_cluster(piece[start:end])
-            origin = base if single else base + start
-            for char in out:
-                if char == " ":
-                    if last_space:
-                        continue
-                    last_space = True
+        if piece.isascii():
+            # Fast path: ASCII needs only white space folded.
+            for match in _ASCII_WORDS.finditer(piece):
+                run = match.group(0)
+                if run[0] <= " " or run[0] == "\x7f":
+                    put(" ", base + match.start())
                 else:
                     last_space = False
-                plain_chars.append(char)
-                plain_map.append(origin)
-    while plain_chars and plain_chars[-1] == " ":
-        plain_chars.pop()
-        plain_map.pop()
+                    plain_chars.append(run)
+                    plain_map.extend(range(base + match.start(), base + match.end()))
+            continue
+        single = len(piece) == 1
+        for start, end in _clusters(piece):
+            origin = base if single else base + start
+            for char in _plain_cluster(piece[start:end]):
+                put(char, origin)
     plain = "".join(plain_chars)
+    if plain.endswith(" "):
+        plain = plain[:-1]
+        plain_map.pop()
 
     folded_chars: list[str] = []
     folded_map: list[int] = []
     folded_plain: list[int] = []
-    for start, end in _clusters(plain):
-        out = _folded_cluster(plain[start:end])
+    pos = 0
+    while pos < len(plain):
+        match = _ASCII_RUN.match(plain, pos)
+        if match is not None:
+            end = match.end()
+            if end < len(plain) and unicodedata.combining(plain[end]):
+                end -= 1  # the last letter carries a mark: fold it as a cluster
+            if end > pos:
+                folded_chars.append(plain[pos:end].lower())
+                folded_map.extend(plain_map[pos:end])
+                folded_plain.extend(range(pos, end))
+                pos = end
+                continue
+        stop = pos + 1
+        while stop < len(plain) and unicodedata.combining(plain[stop]):
+            stop += 1
+        out = _folded_cluster(plain[pos:stop])
         folded_chars.append(out)
-        folded_map.extend([plain_map[start]] * len(out))
-        folded_plain.extend([start] * (len(out) - 1))
+        folded_map.extend([plain_map[pos]] * len(out))
+        folded_plain.extend([pos] * (len(out) - 1))
         if out:
-            folded_plain.append(end - 1)
+            folded_plain.append(stop - 1)
+        pos = stop
     return Normalized(
         original=text,
         plain=plain,

@@ -18,7 +18,6 @@ when the library loads, like a missing reason or an unknown guard id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from jinja2 import nodes
@@ -119,6 +118,11 @@ class AllowExtension(Extension):
                 lineno,
             )
         body = parser.parse_statements(("name:endallow",), drop_needle=True)
+        # Capture the body with {% set %}-block semantics, then print it
+        # through render_allow, which records it.  No CallBlock: the email CSS
+        # inliner refuses those (they may bring in HTML from elsewhere).
+        target = parser.free_identifier(lineno)
+        capture = nodes.AssignBlock(target, None, body, lineno=lineno)
         call = self.call_method(
             "render_allow",
             [
@@ -126,9 +130,11 @@ class AllowExtension(Extension):
                 nodes.Const(reason),
                 nodes.Const(parser.name),
                 nodes.Const(lineno),
+                target,
             ],
+            lineno=lineno,
         )
-        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+        return nodes.Scope([capture, nodes.Output([call], lineno=lineno)], lineno=lineno)
 
     def render_allow(
         self,
@@ -136,10 +142,9 @@ class AllowExtension(Extension):
         reason: str,
         template: str | None,
         lineno: int,
-        caller: Callable[[], str],
+        body: str,
     ) -> str:
-        """Render the body and record the suppression on the current render."""
-        body = caller()
+        """Record the rendered ``body`` on the current render and return it."""
         state = current_state()
         if state is not None and str(body).strip():
             text = str(body)

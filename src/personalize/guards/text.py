@@ -140,6 +140,13 @@ _SYNTAX: Final = re.compile(
     r"|(?<!\w)(?:NULL|Undefined|UNDEFINED|NONE)(?!\w)"
     # "None" mid-sentence: after a word, a digit or a comma, not opening one.
     r"|(?<=[a-z0-9,;:] )None(?!\w)"
+    # Bare merge-field names left by a mail tool.
+    r"|(?<!\w)(?:FNAME|LNAME|FIRSTNAME|LASTNAME|FIRST_NAME|LAST_NAME|FULLNAME|CUSTOMER_NAME)(?!\w)"
+)
+#: A greeting followed by punctuation: the name printed as nothing ("Hi ,").
+_EMPTY_NAME: Final = re.compile(
+    r"(?<!\w)(?:hi|hello|hey|dear|hallo|liebe|lieber|bonjour|cher|chere|hola|estimado|estimada"
+    r"|querido|querida|mr|mrs|ms|dr|herr|frau|madame|monsieur|sr|sra)\.? [,!:;.]"
 )
 _NULL_WORD: Final = r"(?:none|null|undefined|nan|nil|n/a|n\.a\.|false|true)"
 _VALUE_CONTEXT: Final = re.compile(
@@ -170,11 +177,12 @@ def _placeholder_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str] |
 
 
 def _null_word_pattern(lang: str) -> re.Pattern[str]:
-    # "null" is German for zero ("null Prozent"); elsewhere it is a leaked value,
-    # except in the English idiom "null and void".
+    # "null" is German for zero ("null Prozent"); elsewhere it is a leaked value
+    # when it ends a phrase ("your code is null.", "Hi null,") rather than
+    # starting one ("null and void", "the null hypothesis").
     if lang == "de":
         return re.compile(r"(?!)")
-    return re.compile(r"(?<!\w)null(?!\w)(?! and void)")
+    return re.compile(r"(?<!\w)null(?= ?(?:[.,;:!?)\]]|$))")
 
 
 def _placeholders(norm: Normalized, lang: str) -> Iterator[tuple[int, int]]:
@@ -183,7 +191,7 @@ def _placeholders(norm: Normalized, lang: str) -> Iterator[tuple[int, int]]:
     for match in _SYNTAX.finditer(norm.plain):
         yield plain_to_folded[match.start()], plain_to_folded[match.end() - 1] + 1
     bracketed, greet = _placeholder_patterns(lang)
-    for pattern in (bracketed, greet, _VALUE_CONTEXT, _null_word_pattern(lang)):
+    for pattern in (bracketed, greet, _VALUE_CONTEXT, _EMPTY_NAME, _null_word_pattern(lang)):
         if pattern is None:
             continue
         for match in pattern.finditer(norm.folded):
