@@ -274,9 +274,9 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
     folded_plain: list[int] = []
     pos = 0
     while pos < len(plain):
-        match = _ASCII_RUN.match(plain, pos)
-        if match is not None:
-            end = match.end()
+        ascii_run = _ASCII_RUN.match(plain, pos)
+        if ascii_run is not None:
+            end = ascii_run.end()
             if end < len(plain) and unicodedata.combining(plain[end]):
                 end -= 1  # the last letter carries a mark: fold it as a cluster
             if end > pos:
