@@ -15,6 +15,7 @@ neither customer data nor template text can add a header.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 import unicodedata
@@ -84,6 +85,10 @@ def prepare_templates(
             fast[name] = prepare(env, name)
         except InliningUnsupported as exc:
             slow[name] = str(exc)
+        except Exception as exc:  # premailer/lxml/Jinja on a flattened copy
+            # The original template compiled, so it can still be rendered and
+            # inlined per message; never fail a library load over the fast path.
+            slow[name] = f"preparing failed: {type(exc).__name__}: {exc}"
     return fast, slow
 
 
@@ -94,7 +99,8 @@ _RunTemplate = Callable[
 
 def _snapshot(state: RenderState) -> dict[str, Any]:
     saved: dict[str, Any] = {}
-    for name in state.__slots__:
+    for f in dataclasses.fields(state):
+        name = f.name
         value = getattr(state, name)
         if isinstance(value, list):
             saved[name] = list(value)
