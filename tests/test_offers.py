@@ -78,6 +78,24 @@ def test_relevance_breaks_priority_ties(lib: personalize.Library) -> None:
     assert chosen is not None and chosen.id == "garden"
 
 
+def test_external_interests_without_permission_are_not_used(lib: personalize.Library) -> None:
+    provenance = {"interests": {"source": "external", "permission": False}}
+    cust = customer(interests=["laptops"], provenance=provenance)
+    chosen = lib.choose_offer("gift", cust, "sms")
+    assert chosen is not None and chosen.id == "garden"  # the id tie-break, not the interest
+    permitted = customer(
+        interests=["laptops"], provenance={"interests": {"source": "external", "permission": True}}
+    )
+    chosen = lib.choose_offer("gift", permitted, "sms")
+    assert chosen is not None and chosen.id == "laptop"
+
+
+def test_relevance_facts_are_recorded(lib: personalize.Library) -> None:
+    result = lib.render("m", customer(interests=["gardening"], orders=[order(400, "baby")]), "sms")
+    assert "customer.interests" in result.facts
+    assert "customer.purchased_categories" in result.facts
+
+
 def test_purchase_history_counts_as_relevance(lib: personalize.Library) -> None:
     chosen = lib.choose_offer("gift", customer(orders=[order(400, "gardening")]), "sms")
     assert chosen is not None and chosen.id == "garden"

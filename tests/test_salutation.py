@@ -305,3 +305,10 @@ def test_template_global_register_keyword(tmp_path: Path) -> None:
     lib = write_library(tmp_path, sms='{{ salutation(register="formal") }}ok')
     cust = customer(name={**ADA, "honorific": "Dr"}, register="informal")
     assert lib.render("m", cust, "sms").text == "Hello Dr Lovelace, ok"
+
+
+def test_public_api_is_sorted_and_exports_the_blocks() -> None:
+    assert personalize.__all__ == sorted(personalize.__all__)
+    for name in ("salutation", "Salutation", "ChosenOffer", "Offer", "OfferTraceEntry"):
+        assert name in personalize.__all__ and hasattr(personalize, name)
+    assert callable(personalize.salutation)

@@ -420,14 +420,27 @@ class OfferCatalog:
 
 
 def _relevance(offer: Offer, customer: Customer) -> tuple[int, str]:
+    """One point each for the category being among interests and purchases.
+
+    Interests from an external source without recorded permission are not
+    used (the external-data rule applies to targeting, not only to printing);
+    the facts used are recorded on the render in progress.
+    """
     if offer.category is None:
         return 0, "no category"
     category = offer.category.casefold()
+    state = current_state()
     reasons = []
-    if category in (i.casefold() for i in customer.interests):
-        reasons.append("in interests")
-    if category in customer.purchased_categories:
-        reasons.append("in purchase history")
+    if customer.interests and customer.provenance_of("interests").permission:
+        if state is not None:
+            state.read("customer.interests", "interests")
+        if category in (i.casefold() for i in customer.interests):
+            reasons.append("in interests")
+    if customer.orders:
+        if state is not None:
+            state.read("customer.purchased_categories", "orders")
+        if category in customer.purchased_categories:
+            reasons.append("in purchase history")
     if not reasons:
         return 0, f"category {offer.category!r} not among interests or purchases"
     return len(reasons), f"category {offer.category!r} " + " and ".join(reasons)
