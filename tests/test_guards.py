@@ -302,6 +302,8 @@ def test_content_guards_read_every_channel(tmp_path: Path, channel: str) -> None
     v = exc.value.violations[0]
     assert v.channel == channel
     assert v.template is not None and v.template.startswith("note/")
+    if channel != "email":  # the email's HTML extends a layout: line 1 holds it
+        assert v.lineno == 1
 
 
 def test_email_reports_each_part(tmp_path: Path) -> None:
@@ -745,3 +747,50 @@ def test_message_policy_is_validated(tmp_path: Path, case: BadPolicy) -> None:
     with pytest.raises(personalize.TemplateError, match=case.message) as exc:
         make_library(tmp_path, toml=case.toml)
     assert exc.value.name == "note/message.toml"
+    # message.toml starts with purpose and channels; the [policy] key follows.
+    assert exc.value.lineno == 4
+
+
+CLAIMS = """
+[claim.top_customer]
+description = "Among our best customers."
+when = "customer.tier.rank_percentile <= 5"
+evidence = "top {{ customer.tier.rank_percentile }}%"
+"""
+
+
+def test_real_claim_tag_lets_its_superlative_through(tmp_path: Path) -> None:
+    (tmp_path / "claims.toml").write_text(CLAIMS)
+    sms = (
+        'Hi {{ customer.name.first }}, {% claim "top_customer" %}as one of our most valued '
+        "customers, {% else %}{% endclaim %}enjoy 10% off. Reply STOP to opt out."
+    )
+    lib = make_library(tmp_path, sms=sms)
+    top = customer(tier={"name": "gold", "rank_percentile": 2.5})
+    result = lib.render("note", top, "sms")
+    assert isinstance(result, personalize.SmsResult)
+    assert "most valued customers" in result.text
+    assert result.warnings == ()
+    # Without the evidence the claim's body is not rendered at all.
+    plain = lib.render("note", customer(), "sms")
+    assert isinstance(plain, personalize.SmsResult)
+    assert "most valued" not in plain.text
+
+
+def test_real_claim_does_not_cover_copy_outside_it(tmp_path: Path) -> None:
+    (tmp_path / "claims.toml").write_text(CLAIMS)
+    sms = (
+        '{% claim "top_customer" %}You are one of our most valued customers.{% endclaim %} '
+        "Our #1 fan gets more. Reply STOP to opt out."
+    )
+    lib = make_library(tmp_path, sms=sms)
+    with pytest.raises(personalize.Refused) as exc:
+        lib.render("note", customer(tier={"rank_percentile": 2.5}), "sms")
+    assert [v.excerpt for v in exc.value.violations] == ["Our #1 fan"]
+
+
+def test_render_all_follows_the_consent_rule(tmp_path: Path) -> None:
+    lib = make_library(tmp_path, purpose="transactional")
+    who = customer(consent={"email": "opted_out", "sms": "opted_out", "voice": "unknown"})
+    assert lib.receivable_channels("note", who) == ("email", "voice")
+    assert sorted(lib.render_all("note", who)) == ["email", "voice"]

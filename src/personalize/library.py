@@ -31,7 +31,7 @@ from .errors import (
 )
 from .message import MessageSpec, load_message
 from .offers import ChosenOffer, OfferTraceEntry
-from .policy import Policy
+from .policy import Policy, policy_line
 from .render import ContextHook, render_channel
 from .result import RenderResult
 
@@ -105,7 +105,13 @@ class Library:
                     }
                 )
             except PersonalizeError as exc:
-                raise TemplateError(str(exc), name=f"{spec.name}/message.toml") from exc
+                source = (folder / "message.toml").read_text(encoding="utf-8")
+                raise TemplateError(
+                    str(exc),
+                    name=f"{spec.name}/message.toml",
+                    lineno=policy_line(source, getattr(exc, "policy_key", None)),
+                    source=source,
+                ) from exc
         return MappingProxyType(specs)
 
     def template_names(self) -> list[str]:
@@ -281,18 +287,20 @@ class Library:
     def receivable_channels(self, message: str, customer: Customer) -> tuple[str, ...]:
         """The channels of ``message`` this customer can and may receive.
 
-        A channel needs an address (email, or phone for SMS and voice) and,
-        for marketing, opt-in consent; other purposes need only that the
-        customer has not opted out.
+        A channel needs an address (email, or phone for SMS and voice) and
+        what the ``no-consent`` guard asks: for marketing, opt-in consent; for
+        other purposes, no opt-out except on the channels the policy allows
+        after one (e-mail by default; see docs/guards.md).
         """
+        from .guards.builtin import consent_problem
+
         spec = self.message(message)
+        after_opt_out = tuple(self.policy_for(spec).limit("no-consent.transactional_on_opt_out"))
         out = []
         for channel in spec.channels:
             address = customer.contact.email if channel == "email" else customer.contact.phone
             consent = customer.consent.for_channel(channel)
-            allowed = (
-                consent == "opted_in" if spec.purpose == "marketing" else consent != "opted_out"
-            )
+            allowed = consent_problem(spec.purpose, channel, consent, after_opt_out) is None
             if address and allowed:
                 out.append(channel)
         return tuple(out)

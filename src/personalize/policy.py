@@ -20,7 +20,16 @@ from typing import Any, Final, Literal
 
 from .errors import InvalidArgument, did_you_mean
 
-__all__ = ["ACTIONS", "GUARD_IDS", "LIMITS", "PHRASE_GUARDS", "Limit", "Policy", "register_limit"]
+__all__ = [
+    "ACTIONS",
+    "GUARD_IDS",
+    "LIMITS",
+    "PHRASE_GUARDS",
+    "Limit",
+    "Policy",
+    "policy_line",
+    "register_limit",
+]
 
 #: Every guard id; these are part of the public contract.
 GUARD_IDS: Final = (
@@ -224,29 +233,57 @@ class Policy:
         actions = dict(self.actions)
         limits = dict(self.limits)
         for key, value in _flatten(overrides):
-            where = "policy"
-            if key in GUARD_IDS:
-                _check_action(key, value, where)
-                if _STRICTNESS[value] < _STRICTNESS[self.action(key)]:
-                    raise InvalidArgument(
-                        f"policy.{key} = {value!r} would loosen the library policy "
-                        f"({self.action(key)!r}); a message may only tighten it"
-                    )
-                actions[key] = value
-                continue
-            if key in ("allowed_phrases", "extra_phrases"):
-                raise InvalidArgument(
-                    f"policy.{key} cannot be set in message.toml: phrase lists belong to the "
-                    "library Policy (a message may only tighten actions and limits)"
-                )
-            checked = _check_limit(key, value, where)
-            if LIMITS[key].loosens(self.limit(key), checked):
+            try:
+                self._tighten_one(key, value, actions, limits)
+            except InvalidArgument as exc:
+                # The innermost name the author wrote, so the library can
+                # point at its line in message.toml.
+                exc.policy_key = key.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
+                raise
+        return replace(self, actions=actions, limits=limits)
+
+    def _tighten_one(
+        self, key: str, value: Any, actions: dict[str, Any], limits: dict[str, Any]
+    ) -> None:
+        where = "policy"
+        if key in GUARD_IDS:
+            _check_action(key, value, where)
+            if _STRICTNESS[value] < _STRICTNESS[self.action(key)]:
                 raise InvalidArgument(
                     f"policy.{key} = {value!r} would loosen the library policy "
-                    f"({self.limit(key)!r}); a message may only tighten it"
+                    f"({self.action(key)!r}); a message may only tighten it"
                 )
-            limits[key] = checked
-        return replace(self, actions=actions, limits=limits)
+            actions[key] = value
+            return
+        if key in ("allowed_phrases", "extra_phrases"):
+            raise InvalidArgument(
+                f"policy.{key} cannot be set in message.toml: phrase lists belong to the "
+                "library Policy (a message may only tighten actions and limits)"
+            )
+        checked = _check_limit(key, value, where)
+        if LIMITS[key].loosens(self.limit(key), checked):
+            raise InvalidArgument(
+                f"policy.{key} = {value!r} would loosen the library policy "
+                f"({self.limit(key)!r}); a message may only tighten it"
+            )
+        limits[key] = checked
+
+
+def policy_line(source: str, key: str | None) -> int | None:
+    """The line of ``key`` inside the ``[policy]`` tables of a message.toml."""
+    if not key:
+        return None
+    inside = False
+    for number, line in enumerate(source.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.startswith("[policy")
+            if inside and key in stripped:
+                return number
+            continue
+        if inside and key in stripped.split("=", 1)[0]:
+            return number
+    return None
 
 
 def _flatten(overrides: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:

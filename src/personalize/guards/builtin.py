@@ -9,9 +9,10 @@ renderer reports it while rendering, because only it knows the template line.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Final
 
 from ..result import EmailResult, SmsResult, VoiceResult
@@ -90,6 +91,29 @@ def _exemptions(data: GuardInput) -> list[Exemption]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _template_lines(path: str) -> tuple[str, ...]:
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    return tuple(fold(line) for line in source.splitlines())
+
+
+def _line_of(data: GuardInput, template: str | None, excerpt: str) -> int | None:
+    """The template line that holds ``excerpt`` literally, when one does.
+
+    Copy that comes from customer data, a block or a layout is not in the
+    message's template, and gets no line.
+    """
+    if template is None or data.spec.path is None or not excerpt:
+        return None
+    needle = fold(excerpt)
+    lines = _template_lines(str(data.spec.path.parent / template))
+    found = [n for n, line in enumerate(lines, 1) if needle in line]
+    return found[0] if len(found) == 1 else None
+
+
 def _content(data: GuardInput, guard: str) -> Iterator[Violation]:
     lang = language_of(data.result.locale)
     exemptions = _exemptions(data)
@@ -101,9 +125,11 @@ def _content(data: GuardInput, guard: str) -> Iterator[Violation]:
             norm, lang=lang, guards=(guard,), policy=data.policy, exemptions=exemptions
         )
         for finding in findings:
-            yield finding.to_violation(
+            violation = finding.to_violation(
                 norm, channel=data.result.channel, part=part.name, template=part.template
             )
+            lineno = _line_of(data, part.template, violation.excerpt)
+            yield replace(violation, lineno=lineno) if lineno else violation
 
 
 def _generic_address(data: GuardInput) -> Iterator[Violation]:
@@ -239,6 +265,9 @@ def _sms_length(data: GuardInput) -> Iterator[Violation]:
         if result.encoding == "UCS-2" and result.ucs2_characters:
             shown = "".join(result.ucs2_characters[:5])
             hint = f" ({shown!r} forced UCS-2, 70 characters a segment instead of 160)"
+        notes = " ".join(getattr(result, "notes", ()) or ())
+        if notes:
+            hint = f" ({notes})"
         yield Violation(
             guard="sms-length",
             message=(
