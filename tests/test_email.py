@@ -324,3 +324,37 @@ def test_result_dates_are_now() -> None:
     msg = result.to_email_message()  # type: ignore[attr-defined]
     sent = email.utils.parsedate_to_datetime(msg["Date"])
     assert abs((sent - dt.datetime.now(dt.UTC)).total_seconds()) < 300
+
+
+@pytest.mark.parametrize(
+    ("css", "dynamic", "reason"),
+    [
+        ("li:first-child { x: y }", (), "first-child"),
+        ("p + p { x: y }", (), r"p \+ p"),
+        (":lang(de) p { x: y }", (), "lang"),
+        ('a[href^="https"] { x: y }', ("href",), "'href' attribute"),
+        ("@import url(x.css); li:nth-child(2) { x: y }", (), "nth-child"),
+    ],
+)
+def test_unsound_css_is_refused_for_the_fast_path(
+    css: str, dynamic: tuple[str, ...], reason: str
+) -> None:
+    from personalize.channels.inline import InliningUnsupported, _check_css
+
+    with pytest.raises(InliningUnsupported, match=reason):
+        _check_css(css, frozenset(dynamic))
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        "a[href] { x: y }",  # presence is the same in source and output
+        '.x[data-kind="a"] { x: y }',  # a static attribute
+        "@media (max-width: 600px) { li:first-child { x: y } }",  # not inlined
+        "a:hover { x: y }",  # left in <style> by premailer
+    ],
+)
+def test_sound_css_is_accepted(css: str) -> None:
+    from personalize.channels.inline import _check_css
+
+    _check_css(css, frozenset({"href"}))

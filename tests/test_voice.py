@@ -223,3 +223,16 @@ def test_espeak_check_can_fail() -> None:
 
 def test_today_fixture_is_pinned() -> None:
     assert dt.date(2026, 11, 23) == TODAY
+
+
+def test_only_the_sub_before_a_stop_gets_it() -> None:
+    from personalize.channels.voice import _stops_inside
+
+    ssml = (
+        '<p><sub alias="a">A</sub> and <sub alias="b">B</sub>.</p>'
+        '<p>x <sub alias="c">C</sub>...</p>'
+    )
+    assert _stops_inside(ssml) == (
+        '<p><sub alias="a">A</sub> and <sub alias="b.">B.</sub></p>'
+        '<p>x <sub alias="c">C</sub>...</p>'
+    )

@@ -188,25 +188,42 @@ def flatten_source(env: jinja2.Environment, name: str) -> str:
 
 _TRANS_BODY = re.compile(r"\{%-?\+?\s*trans\b.*?%\}(.*?)\{%-?\+?\s*endtrans", re.S)
 _REMOTE_HTML: Final = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Macro, nodes.CallBlock)
-_STRUCTURAL_SELECTOR = re.compile(r"[+~]|:(first|last|nth|only|empty|not|has|root|is|where)", re.I)
-_AT_RULE = re.compile(r"@[a-z-]+[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", re.I)
+_STRUCTURAL_SELECTOR = re.compile(
+    r"[+~]|:(first|last|nth|only|empty|not|has|root|is|where|lang|dir)", re.I
+)
+# At-rules: "@import ...;" or "@media ... { rules }" (one level of nesting).
+_AT_RULE = re.compile(r"@[a-z-]+[^{;]*(;|\{(?:[^{}]*\{[^{}]*\})*[^{}]*\})", re.I)
 
 
-def _check_css(css: str) -> None:
+def _check_css(css: str, dynamic_attributes: frozenset[str]) -> None:
+    """Refuse selectors whose matches can differ between source and output.
+
+    Rules inside at-rules (``@media``) are not inlined by premailer, so only
+    top-level rules are checked.
+    """
     body = _AT_RULE.sub("", re.sub(r"/\*.*?\*/", "", css, flags=re.S))
     for selectors in re.findall(r"([^{}]+)\{", body):
         for selector in selectors.split(","):
             if _STRUCTURAL_SELECTOR.search(selector):
                 raise InliningUnsupported(
-                    f"CSS selector {selector.strip()!r} depends on siblings or position, "
-                    "which loops and conditionals change"
+                    f"CSS selector {selector.strip()!r} depends on siblings, position or "
+                    "language, which loops, conditionals and the locale change"
                 )
+            # [attr] tests presence, the same in source and output; [attr=...]
+            # tests the value, which a placeholder stands in for.
+            for attr in re.findall(r"\[\s*([\w:-]+)\s*[~|^$*]?=", selector):
+                if attr.lower() in dynamic_attributes:
+                    raise InliningUnsupported(
+                        f"CSS selector {selector.strip()!r} tests the {attr!r} attribute, "
+                        "whose value comes from the template"
+                    )
 
 
 @dataclass(frozen=True, slots=True)
 class _Protected:
     html: str
     placeholders: tuple[tuple[str, str], ...]  # (placeholder, construct), in order
+    dynamic_attributes: frozenset[str]  # attribute names whose values hold syntax
 
 
 def _protect(source: str) -> _Protected:
@@ -216,6 +233,7 @@ def _protect(source: str) -> _Protected:
         prefix += "q"
     pieces: list[str] = []
     placeholders: list[tuple[str, str]] = []
+    dynamic: set[str] = set()
     state = "data"  # data | tag | attr | comment | rcdata
     quote = ""
     attr_name = ""
@@ -281,6 +299,7 @@ def _protect(source: str) -> _Protected:
                     f"template syntax in a {attr_name!r} attribute: {construct!r}"
                 )
             ph = f"{prefix}{index}q"
+            dynamic.add(attr_name)
         elif state == "rcdata":
             if element in ("style", "script"):
                 raise InliningUnsupported(f"template syntax inside <{element}>: {construct!r}")
@@ -294,7 +313,7 @@ def _protect(source: str) -> _Protected:
         pos = match.end()
     scan(source[pos:])
     pieces.append(source[pos:])
-    return _Protected("".join(pieces), tuple(placeholders))
+    return _Protected("".join(pieces), tuple(placeholders), frozenset(dynamic))
 
 
 def _restore(html: str, protected: _Protected) -> str:
@@ -349,9 +368,9 @@ def prepare(env: jinja2.Environment, name: str) -> FastTemplate:
             raise InliningUnsupported(
                 f"{{% {type(node).__name__.lower()} %}} brings in HTML the inliner cannot see"
             )
-    for css in re.findall(r"<style[^>]*>(.*?)</style>", flat, flags=re.S | re.I):
-        _check_css(css)
     protected = _protect(flat)
+    for css in re.findall(r"<style[^>]*>(.*?)</style>", flat, flags=re.S | re.I):
+        _check_css(css, protected.dynamic_attributes)
     inlined = _restore(inline_css(protected.html), protected)
     if _TRANS_BODY.findall(inlined) != _TRANS_BODY.findall(flat):
         raise InliningUnsupported(

@@ -113,7 +113,8 @@ def estimate_seconds(ssml: str, *, words_per_minute: float = WORDS_PER_MINUTE) -
     return round(words / words_per_minute * 60 + sentences * SENTENCE_PAUSE + pauses, 1)
 
 
-_SUB_THEN_STOP = re.compile(r'(<sub\b[^>]*?\balias=")([^"]*)("[^>]*>)(.*?)(</sub>)\.(?!\.)', re.S)
+# <sub> holds text only (SSML 1.1), so its content has no "<".
+_SUB_THEN_STOP = re.compile(r'(<sub\b[^>]*?\balias=")([^"]*)("[^>]*>)([^<]*)(</sub>)\.(?!\.)')
 _EMPHASIS_THEN_STOP = re.compile(r"(</emphasis>)\.(?!\.)")
 
 
