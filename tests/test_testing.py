@@ -104,7 +104,7 @@ def _collect_features(c: personalize.Customer) -> None:
     SEEN.update(k for k, v in features.items() if v)
 
 
-_LANGS = ("en", "de", "fr", "es", "ar", "he", "ja")
+_LANGS = ("en", "de", "fr", "es", "he")
 SEEN: set[str] = set()
 
 
