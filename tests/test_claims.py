@@ -144,6 +144,11 @@ def test_claim_without_claims_toml_is_a_load_error(tmp_path: Path) -> None:
     [
         ('[claim.a]\nwhen = "true"\n', 1, "evidence is required"),
         ('[claim.a]\nevidence = "x"\n', 1, "when is required"),
+        (
+            '[claim.a]\nevidence = "x"\n\n[claim.b]\nwhen = "true"\nevidence = "y"\n',
+            1,  # claim a's header, not claim b's `when`
+            "claim.a.when is required",
+        ),
         ('[claim.a]\nwhen = "true"\nevidence = "x"\nevidense = "y"\n', 4, "unknown key"),
         ('[claim.a]\nwhen = "customer.tenure >= 1"\nevidence = "x"\n', 2, "no field 'tenure'"),
         ('[claim.a]\nwhen = "true"\nevidence = "{{ x"\n', 3, "evidence"),

@@ -62,20 +62,30 @@ class TomlFile:
         return [i for i, line in enumerate(self._lines(), 1) if rx.match(line)]
 
     def key_line(self, key: str, start: int | None = None) -> int | None:
-        """The line of ``key = ...`` at or after ``start`` and before the next table."""
+        """The line of ``key = ...`` in the table whose header is on line ``start``.
+
+        The search covers that table and its sub-tables (``[offer.copy.de]``
+        after ``[[offer]]``) and stops at the next other table; without
+        ``start`` it covers the top level, before the first table.  Returns
+        ``start`` when the key is not found, so errors still point at the
+        table.
+        """
         rx = re.compile(rf"^\s*(\"?){re.escape(key)}\1\s*=")
+        header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
         lines = self._lines()
-        first = (start or 1) - 1
+        table = None
+        first = 0
+        if start is not None:
+            first = start - 1
+            match = header.match(lines[first]) if 0 <= first < len(lines) else None
+            table = match.group(1) if match else None
         for i in range(first, len(lines)):
-            line = lines[i]
-            if i > first and line.lstrip().startswith("[") and start is not None:
-                is_sub = False
-                # a sub-table of the same entry ([offer.copy.de]) still belongs to it
-                if re.match(r"^\s*\[[^\[]", line) and "." in line:
-                    is_sub = True
-                if not is_sub:
+            match = header.match(lines[i])
+            if match and i != first:
+                name = match.group(1)
+                if table is None or not name.startswith(table + "."):
                     break
-            if rx.match(line):
+            if rx.match(lines[i]):
                 return i + 1
         return start
 
