@@ -51,6 +51,9 @@ def test_claim_holds(lib: personalize.Library) -> None:
         ClaimCheck(name="loyal_customer", held=True, evidence="12 orders over 6 years"),
     )
     assert "customer.order_count" in result.facts
+    assert result.to_dict()["claims"] == [
+        {"name": "loyal_customer", "held": True, "evidence": "12 orders over 6 years"}
+    ]
 
 
 @pytest.mark.parametrize(

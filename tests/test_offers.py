@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,16 @@ def test_tag_renders_the_offer_and_records_it(lib: personalize.Library) -> None:
         "laptop": False,
         "baby": False,
     }
-    assert result.to_dict()["offer"] == "garden"
+    summary = result.to_dict()
+    assert summary["offer"] == "garden"
+    assert summary["offer_trace"][0] == {
+        "slot": "gift",
+        "offer": "garden",
+        "chosen": True,
+        "eligible": True,
+        "reason": result.offer.reason,
+    }
+    json.dumps(summary)
 
 
 def test_tag_fallback(lib: personalize.Library) -> None:

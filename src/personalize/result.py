@@ -76,6 +76,10 @@ class RenderResult:
         offer_id = getattr(self.offer, "id", None)
         if offer_id is not None:
             out["offer"] = offer_id
+        for key in ("offer_trace", "claims"):
+            records = [r.to_dict() for r in getattr(self, key) if hasattr(r, "to_dict")]
+            if records:
+                out[key] = records
         return out
 
 
