@@ -358,3 +358,12 @@ def test_sound_css_is_accepted(css: str) -> None:
     from personalize.channels.inline import _check_css
 
     _check_css(css, frozenset({"href"}))
+
+
+def test_markup_the_parser_restructures_falls_back(inline_lib: personalize.Library) -> None:
+    # <div> inside <p>: lxml closes the <p> first, which would move the
+    # {% endif %} out of the paragraph; the fast path notices and stands down.
+    reason = inline_lib.email_inlining_fallbacks["nested/email.html.j2"]  # type: ignore[attr-defined]
+    assert "restructured" in reason
+    result = inline_lib.render("nested", _zoe(), "email")
+    assert result.audit["email.inlining"].startswith("message (")

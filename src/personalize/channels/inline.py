@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any, Final
 
 import jinja2
@@ -333,6 +334,36 @@ def _restore(html: str, protected: _Protected) -> str:
     return "".join(out)
 
 
+class _Skeleton(HTMLParser):
+    """Start and end tags and comment placeholders of a document, in order.
+
+    Implied end tags (``<li>`` without ``</li>``) come out explicit after
+    lxml, so such a template takes the per-message path: safe, only slower.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("html", "head", "body"):  # the parser may add these
+            self.items.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("html", "head", "body"):
+            self.items.append(f"/{tag}")
+
+    def handle_comment(self, data: str) -> None:
+        self.items.append(f"<!--{data}-->")
+
+
+def _skeleton(html: str) -> list[str]:
+    parser = _Skeleton()
+    parser.feed(html)
+    parser.close()
+    return parser.items
+
+
 def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
     yield node
     for child in node.iter_child_nodes():
@@ -371,7 +402,15 @@ def prepare(env: jinja2.Environment, name: str) -> FastTemplate:
     protected = _protect(flat)
     for css in re.findall(r"<style[^>]*>(.*?)</style>", flat, flags=re.S | re.I):
         _check_css(css, protected.dynamic_attributes)
-    inlined = _restore(inline_css(protected.html), protected)
+    transformed = inline_css(protected.html)
+    if _skeleton(transformed) != _skeleton(protected.html):
+        # lxml added or moved elements (a stray </p>, a <div> inside <p>):
+        # the branches of the template would no longer line up with the tags.
+        raise InliningUnsupported(
+            "the HTML parser restructured the markup (check nesting, e.g. a block element "
+            "inside <p>, and that each {% if %} branch is balanced)"
+        )
+    inlined = _restore(transformed, protected)
     if _TRANS_BODY.findall(inlined) != _TRANS_BODY.findall(flat):
         raise InliningUnsupported(
             "the inliner would change the text of a {% trans %} block (its gettext msgid)"
