@@ -188,7 +188,7 @@ class _TextExtractor(HTMLParser):
         self.skip = 0
         self.stack: list[tuple[str, bool]] = []  # (tag, hidden)
         self.lists: list[list[int]] = []  # per open list: [counter] or [-1] for <ul>
-        self.links: list[tuple[str | None, int]] = []
+        self.links: list[tuple[str | None, int, int]] = []  # (href, offset, blocks)
         self.pre = 0
 
     @property
@@ -200,10 +200,14 @@ class _TextExtractor(HTMLParser):
         if self.pre:
             text = raw.strip("\n")
         else:
-            lines = [" ".join(line.split()) for line in raw.split(_BREAK)]
+            lines: list[str] = []
+            for line in (" ".join(part.split()) for part in raw.split(_BREAK)):
+                # No leading blank line, and <br><br> gives one blank line at most.
+                if line or (lines and lines[-1]):
+                    lines.append(line)
             while lines and not lines[-1]:
                 lines.pop()
-            text = _BREAK.join(lines).strip()
+            text = _BREAK.join(lines)
         if text.strip(_BREAK + " -").strip():
             self.blocks.append((self.indent, text, bool(self.pre)))
         self.current = []
@@ -241,7 +245,7 @@ class _TextExtractor(HTMLParser):
         elif tag == "br":
             self.current.append(_BREAK)
         elif tag == "a":
-            self.links.append((attr.get("href"), len("".join(self.current))))
+            self.links.append((attr.get("href"), len("".join(self.current)), len(self.blocks)))
         elif tag == "img" and attr.get("alt"):
             self.current.append(attr["alt"] or "")
         elif tag in ("td", "th"):
@@ -252,13 +256,18 @@ class _TextExtractor(HTMLParser):
             return
         visible = not (self.skip or self.hidden)
         if visible and tag == "a" and self.links:
-            href, start = self.links.pop()
+            href, start, blocks = self.links.pop()
             label = " ".join("".join(self.current)[start:].replace(_BREAK, " ").split())
             url = (href or "").strip()
             if url.lower().startswith("mailto:"):
                 url = url[7:].split("?", 1)[0]
             if url and not url.startswith("#") and url != label:
-                self.current.append(f" ({url})" if label else url)
+                if not label and len(self.blocks) > blocks:
+                    # The link wrapped whole blocks: put the URL after the last.
+                    indent, text, pre = self.blocks[-1]
+                    self.blocks[-1] = (indent, f"{text} ({url})", pre)
+                else:
+                    self.current.append(f" ({url})" if label else url)
         if visible and (tag in _BLOCK_TAGS or tag == "li"):
             self.flush()
             if tag in ("ul", "ol") and self.lists:
