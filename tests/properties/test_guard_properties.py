@@ -168,6 +168,9 @@ ADVERSARIAL_UNITS = [
     "e\u0301",
     "the best ",
     "reply ",
+    "dear " + "a" * 30 + " ",
+    "nobody does ",
+    "we really do ",
 ]
 BENIGN = "Hi Ada, your order of lovely bulbs and seeds is on its way. "
 

@@ -12,20 +12,21 @@ A table may have:
 ``allow``
     phrases that excuse any match they overlap (e.g. a product name).
 
-A phrase may hold alternatives in braces, expanded when the file loads:
-``"dear {valued |loyal |}customer{s|}"`` is six phrases.  Phrases are folded
+A phrase may hold alternatives in braces: ``"dear {valued |loyal |}customer{s|}"``
+is six phrases.  A ``~`` stands for any one word (``"dear ~ customer"``
+matches "Dear Beloved Customer"); it is bounded, so it keeps matching linear.  Phrases are folded
 exactly like the text they are matched against (see
 :mod:`~personalize.guards.normalize`), so they are written in plain lower
 case, with or without accents.
 
-Why one regex of literal alternatives: the expanded phrases are merged into
-a trie and written out as nested alternations such as ``dear (?:customer(?:s|)
-|member)``.  Sibling branches start with different characters, so at any
-position at most one branch can continue; the engine never backtracks more
-than the length of the longest phrase, and there is no quantifier in the
-phrase part at all.  Matching is therefore linear in the text length for a
-given list, which ``tests/properties/test_guard_properties.py`` checks with
-adversarial inputs.
+Why one regex of literal alternatives: each group's options are merged into
+a trie and written out as nested alternations such as ``(?:customer(?:s|)
+|member)``, and the lines of a table are alternatives of one regex.  Sibling
+branches start with different characters, so at any position at most one
+branch can continue; the only repetition is the bounded one-word ``~``, so
+the engine's work per position is bounded by the phrase list, not the text.
+Matching is therefore linear in the text length for a given list, which
+``tests/properties/test_guard_properties.py`` checks with adversarial inputs.
 """
 
 from __future__ import annotations
@@ -134,8 +135,18 @@ def trie_pattern(words: Iterable[str]) -> str:
     return emit(trie)
 
 
+#: What ``~`` in a phrase stands for: exactly one word (bounded, so matching
+#: stays linear: at most this many characters are tried per position).
+ANY_WORD: Final = r"[\w'-]{1,25}"
+
+
+def _literal(text: str) -> str:
+    return ANY_WORD.join(re.escape(fold_fragment(part)) for part in text.split("~"))
+
+
 def phrase_pattern(phrase: str) -> str:
-    """The regex for one phrase line: literals, and a trie per ``{a|b}`` group.
+    """The regex for one phrase line: literals, ``~`` for any one word, and a
+    trie per ``{a|b}`` group.
 
     Raises:
         InvalidArgument: for unbalanced braces.
@@ -144,12 +155,12 @@ def phrase_pattern(phrase: str) -> str:
     out: list[str] = []
     pos = 0
     for match in _GROUP.finditer(phrase):
-        out.append(re.escape(fold_fragment(phrase[pos : match.start()])))
+        out.append(_literal(phrase[pos : match.start()]))
         options = sorted({fold_fragment(o) for o in match.group(1).split("|")})
         if options != [""]:
             out.append(trie_pattern(options) if len(options) > 1 else re.escape(options[0]))
         pos = match.end()
-    out.append(re.escape(fold_fragment(phrase[pos:])))
+    out.append(_literal(phrase[pos:]))
     return "".join(out)
 
 

@@ -132,12 +132,13 @@ _SYNTAX: Final = re.compile(
     r"|\{\{|\}\}|\{%|%\}|\{#|#\}"
     r"|\*\|[A-Za-z0-9_:. -]{1,40}\|\*"  # Mailchimp *|FNAME|*
     r"|\$\{[^{}\n]{0,40}\}"  # ${name}
+    r"|(?<![\w$])\$[A-Za-z_][A-Za-z0-9_]{1,30}(?!\w)"  # $name
     r"|(?<![\w%])%%?[A-Za-z_][A-Za-z0-9_]{1,30}%%?(?![\w%])"  # %FIRSTNAME%
     r"|<<[^<>]{1,40}>>"  # <<name>>
     r"|\[\[[^\[\]]{1,40}\]\]"  # [[name]]
     r"|\{[A-Za-z_][A-Za-z0-9_.]{0,40}\}"  # {first_name}
     r"|\[object Object\]|NoneType|(?<!\w)NaN(?!\w)|(?<!\w)undefined(?!\w)"
-    r"|(?<!\w)(?:NULL|Undefined|UNDEFINED|NONE)(?!\w)"
+    r"|(?<![\w-])(?:NULL|Undefined|UNDEFINED|NONE)(?![\w-])"
     # "None" mid-sentence: after a word, a digit or a comma, not opening one.
     r"|(?<=[a-z0-9,;:] )None(?!\w)"
     # Bare merge-field names left by a mail tool.
