@@ -325,3 +325,30 @@ def _shipped() -> personalize.Library:
     if not _LIB:
         _LIB.append(personalize.Library(Path(__file__).parents[2] / "templates", today=TODAY))
     return _LIB[0]
+
+
+@given(
+    cust=st.one_of(customers(), testing.customers(today=TODAY)),
+    channel=st.sampled_from(["email", "sms", "voice"]),
+)
+def test_shipped_offers_satisfy_their_rules_for_every_slot(
+    cust: personalize.Customer, channel: str
+) -> None:
+    from personalize.context import CustomerView
+
+    lib = _shipped()
+    for slot in sorted(lib.blocks.offers.slots):
+        chosen = lib.choose_offer(slot, cust, channel)
+        if chosen is None:
+            continue
+        offer = chosen.offer
+        assert offer.slot == slot and channel in offer.channels
+        assert getattr(cust.consent, channel) == "opted_in"
+        assert offer.valid_from is None or offer.valid_from <= TODAY
+        assert offer.valid_until is None or offer.valid_until >= TODAY
+        if offer.category and offer.cooldown_days is not None:
+            assert not _bought_within(cust, offer.category, offer.cooldown_days)
+        if offer.when:
+            # evaluated afresh, outside the library's own choice
+            rule = lib.env.compile_expression(offer.when, undefined_to_none=False)
+            assert rule(customer=CustomerView(cust.at(TODAY)), today=TODAY, channel=channel)
