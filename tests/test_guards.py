@@ -306,6 +306,17 @@ def test_content_guards_read_every_channel(tmp_path: Path, channel: str) -> None
         assert v.lineno == 1
 
 
+def test_email_reports_a_phrase_once_naming_every_part(tmp_path: Path) -> None:
+    lib = make_library(tmp_path, html="<p>Dear Valued Customer, hello.</p>")
+    (tmp_path / "note" / "preheader.txt.j2").write_text("Dear Valued Customer, a note")
+    lib = personalize.Library(tmp_path, today=TODAY)
+    with pytest.raises(personalize.Refused) as exc:
+        lib.render("note", customer(), "email")
+    (v,) = exc.value.violations
+    assert v.message.startswith("in the email preheader (also in the html, text): ")
+    assert v.template == "note/preheader.txt.j2"
+
+
 def test_email_reports_each_part(tmp_path: Path) -> None:
     lib = make_library(tmp_path)
     (tmp_path / "note" / "subject.txt.j2").write_text("For our most loyal customer")
@@ -627,6 +638,7 @@ def test_allow_tag_records_the_suppression(tmp_path: Path) -> None:
     assert suppression.template == "note/sms.txt.j2"
     assert suppression.lineno == 1
     assert suppression.text == "the best kettle in the UK"
+    assert result.to_dict()["suppressions"] == [suppression.to_dict()]
 
 
 def test_allow_covers_only_its_body(tmp_path: Path) -> None:

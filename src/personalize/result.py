@@ -76,7 +76,7 @@ class RenderResult:
         offer_id = getattr(self.offer, "id", None)
         if offer_id is not None:
             out["offer"] = offer_id
-        for key in ("offer_trace", "claims"):
+        for key in ("offer_trace", "claims", "suppressions"):
             records = [r.to_dict() for r in getattr(self, key) if hasattr(r, "to_dict")]
             if records:
                 out[key] = records

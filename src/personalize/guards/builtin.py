@@ -115,8 +115,18 @@ def _line_of(data: GuardInput, template: str | None, excerpt: str) -> int | None
 
 
 def _content(data: GuardInput, guard: str) -> Iterator[Violation]:
+    """One guard over every part; the same words in several parts are one violation.
+
+    An email says most things twice (the HTML and its text part, the
+    preheader and its hidden copy in the HTML), so a phrase is reported once,
+    in the first part that has it, and the message names the other parts.
+    """
     lang = language_of(data.result.locale)
     exemptions = _exemptions(data)
+    channel = data.result.channel
+    kept: list[tuple[str, Violation]] = []
+    first_part: dict[str, str] = {}
+    also: dict[str, list[str]] = {}
     for part in text_parts(data):
         if not part.text:
             continue
@@ -126,10 +136,26 @@ def _content(data: GuardInput, guard: str) -> Iterator[Violation]:
         )
         for finding in findings:
             violation = finding.to_violation(
-                norm, channel=data.result.channel, part=part.name, template=part.template
+                norm, channel=channel, part=part.name, template=part.template
             )
+            key = fold(violation.excerpt)
+            if first_part.setdefault(key, part.name) != part.name:
+                if part.name not in also.setdefault(key, []):
+                    also[key].append(part.name)
+                continue
             lineno = _line_of(data, part.template, violation.excerpt)
-            yield replace(violation, lineno=lineno) if lineno else violation
+            kept.append((key, replace(violation, lineno=lineno) if lineno else violation))
+    for key, violation in kept:
+        others = also.get(key)
+        if others:
+            where = f"in the {channel} {first_part[key]}"
+            violation = replace(
+                violation,
+                message=violation.message.replace(
+                    where, f"{where} (also in the {', '.join(others)})", 1
+                ),
+            )
+        yield violation
 
 
 def _generic_address(data: GuardInput) -> Iterator[Violation]:
