@@ -236,3 +236,17 @@ def test_only_the_sub_before_a_stop_gets_it() -> None:
         '<p><sub alias="a">A</sub> and <sub alias="b.">B.</sub></p>'
         '<p>x <sub alias="c">C</sub>...</p>'
     )
+
+
+def test_vendor_namespaces_survive_the_speak_rewrite(tmp_path: Path) -> None:
+    shutil.copytree(VOICE, tmp_path / "v")
+    (tmp_path / "v" / "reminder" / "voice.ssml.j2").write_text(
+        f'<speak version="1.0" xmlns="{SSML_NS}" xmlns:mstts="https://www.w3.org/2001/mstts"'
+        ' xml:lang="en-US"><mstts:express-as style="cheerful">Hello.</mstts:express-as>'
+        "</speak>\n"
+    )
+    result = _voice(personalize.Library(tmp_path / "v", today=TODAY), "reminder", _ada("fr_FR"))
+    root = ET.fromstring(result.ssml)
+    assert (root.get("version"), root.get(XML_LANG)) == ("1.1", "fr-FR")
+    assert root[0].tag == "{https://www.w3.org/2001/mstts}express-as"
+    assert result.text == "Hello."

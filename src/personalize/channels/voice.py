@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from typing import Final
-from xml.sax.saxutils import quoteattr
 
 from ..errors import TemplateError
 from ..result import VoiceResult
@@ -124,6 +123,7 @@ def _stops_inside(ssml: str) -> str:
 
 
 _SPEAK_OPEN = re.compile(r"<speak\b[^>]*>")
+_OWN_ATTRIBUTES = re.compile(r"""\s+(version|xmlns|xml:lang)\s*=\s*("[^"]*"|'[^']*')""")
 
 
 #: Characters XML 1.0 does not allow (controls, U+FFFE/U+FFFF): no engine
@@ -147,14 +147,14 @@ def _ensure_speak(ssml: str, lang: str, template: str | None) -> str:
         raise TemplateError("the SSML root element must be <speak>", name=template)
     if root.tag != f"{{{SSML_NS}}}speak" and root.tag != "speak":
         raise TemplateError(f"<speak> must be in the SSML namespace {SSML_NS}", name=template)
-    extra = " ".join(
-        f"{k}={quoteattr(v)}"
-        for k, v in root.attrib.items()
-        if k not in ("version", XML_LANG) and not k.startswith("{")
-    )
-    opening = f'<speak version="1.1" xmlns="{SSML_NS}" xml:lang="{lang}"'
-    opening += f" {extra}>" if extra else ">"
-    body = _SPEAK_OPEN.sub(lambda _: opening, body, count=1)
+
+    # Rewrite the opening tag in place so namespace declarations that vendor
+    # extensions need (xmlns:mstts, xmlns:amazon...) and other attributes stay.
+    def opening(match: re.Match[str]) -> str:
+        tag = _OWN_ATTRIBUTES.sub("", match.group(0)[len("<speak") :])
+        return f'<speak version="1.1" xmlns="{SSML_NS}" xml:lang="{lang}"{tag}'
+
+    body = _SPEAK_OPEN.sub(opening, body, count=1)
     return _stops_inside(body)
 
 
