@@ -107,7 +107,11 @@ def test_birthday_present_fits_the_person(gallery: personalize.Library) -> None:
     assert hannah.offer is None  # no garden, no orders: a warm note, no pitch
     assert "warm wishes" in hannah.text.lower()
     teen_parent = gallery.render("birthday", _customer("maria_jose"), "email")
-    assert teen_parent.offer is None or teen_parent.offer.id != "birthday-baby-15"
+    # a teenager's parent: no baby offer; she shops in euros: a euro voucher
+    assert teen_parent.offer is not None and teen_parent.offer.id == "birthday-voucher-10-eur"
+    assert "10,00 €" in teen_parent.text
+    aroha = gallery.render("birthday", _customer("aroha"), "email")
+    assert aroha.offer is None  # shops in NZD: no pound or euro voucher
 
 
 def test_repurchase_reminder_near_the_anniversary_is_time_bound(
