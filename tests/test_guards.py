@@ -177,6 +177,12 @@ def test_extra_phrases_per_language() -> None:
     assert check_text("Dear rose grower,") == []
 
 
+def test_check_text_voice_delivery() -> None:
+    text = "We really care about you."
+    assert [v.guard for v in check_text(text, channel="voice")] == ["robotic-care"]
+    assert check_text(text, channel="voice", delivery="human") == []
+
+
 def test_unknown_language_checks_every_list() -> None:
     assert [v.guard for v in check_text("Dear Customer", lang="it")] == ["generic-address"]
 

@@ -7,7 +7,8 @@
 * clean surroundings do not change what is found;
 * the phrase regexes match exactly their phrases;
 * matching time grows linearly with the input, even for adversarial inputs
-  built from phrase prefixes, markup and placeholder syntax.
+  built from phrase prefixes, markup and placeholder syntax;
+* a message's [policy] never loosens the library's policy.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from personalize import InvalidArgument, Policy
 from personalize.guards import check_text, normalize
 from personalize.guards.phrases import trie_pattern
+from personalize.policy import ACTIONS, GUARD_IDS, LIMITS
 
 MARKUP_ALPHABET = st.sampled_from(
     [
@@ -51,6 +54,10 @@ def test_normalize_maps_back_into_the_original(text: str, markup: bool) -> None:
     assert list(norm.plain_map) == sorted(norm.plain_map)
     assert list(norm.folded_map) == sorted(norm.folded_map)
     assert all(0 <= i < len(norm.plain) for i in norm.folded_plain)
+    assert len(norm.plain_folded) == len(norm.plain) + 1
+    assert list(norm.plain_folded) == sorted(norm.plain_folded)
+    for folded_index, plain_index in enumerate(norm.folded_plain):
+        assert norm.plain_folded[plain_index] <= folded_index
     assert "  " not in norm.plain and norm.plain == norm.plain.strip()
     assert not any(c in norm.folded for c in "\u200b\u00a0\u2019\u201c")
 
@@ -209,3 +216,49 @@ def test_matching_time_is_linear(units: list[str], channel: str) -> None:
     )
     ratio = _best_time(_sized(unit, large), channel) / _best_time(_sized(unit, small), channel)
     assert ratio < max(2.5 * reference, 8.0), (unit, ratio, reference)
+
+
+# ---------------------------------------------------------------------------
+# Policy: a message may tighten, never loosen
+# ---------------------------------------------------------------------------
+
+
+_LIMIT_VALUES = {
+    "contact-pressure.max_contacts": st.integers(0, 10),
+    "contact-pressure.days": st.integers(1, 30),
+    "sms-length.max_segments": st.integers(1, 10),
+    "email-size.max_kb": st.integers(1, 200),
+    "unsupported-superlative.product_claims": st.booleans(),
+    "no-consent.transactional_on_opt_out": st.lists(
+        st.sampled_from(["email", "sms", "voice"]), unique=True
+    ),
+    "sms.normalize": st.booleans(),
+}
+_STRICT = {"off": 0, "warn": 1, "refuse": 2}
+_guard_actions = st.dictionaries(
+    st.sampled_from([g for g in GUARD_IDS if g != "missing-data"]), st.sampled_from(ACTIONS)
+)
+_limits = st.fixed_dictionaries({}, optional=_LIMIT_VALUES)
+
+
+def _at_least_as_strict(new: Policy, old: Policy) -> bool:
+    for guard in GUARD_IDS:
+        if _STRICT[new.action(guard)] < _STRICT[old.action(guard)]:
+            return False
+    return not any(LIMITS[key].loosens(old.limit(key), new.limit(key)) for key in LIMITS)
+
+
+@given(_guard_actions, _limits, _guard_actions, _limits)
+def test_tightened_never_loosens(
+    actions: dict[str, str],
+    limits: dict[str, object],
+    more: dict[str, str],
+    more_limits: dict[str, object],
+) -> None:
+    base = Policy(actions=actions, limits=limits)  # type: ignore[arg-type]
+    try:
+        tightened = base.tightened({**more, **more_limits})
+    except InvalidArgument as exc:
+        assert "loosen" in str(exc)
+        return
+    assert _at_least_as_strict(tightened, base)

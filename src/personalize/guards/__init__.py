@@ -40,14 +40,16 @@ def check_text(
     lang: str = "en",
     *,
     policy: Policy | None = None,
+    delivery: str = "automated",
 ) -> list[Violation]:
     """Run the text guards on plain ``text`` with no claims.
 
     Markup is stripped and entities decoded first, as for an email's HTML, so
     ``"Dear <b>Valued</b> Customer"`` is caught.  Every channel gets
     ``generic-address``, ``unsupported-superlative`` and
-    ``unresolved-placeholder``; ``channel="voice"`` adds ``robotic-care``
-    (assuming automated delivery, the cautious reading) and ``voice-url``.
+    ``unresolved-placeholder``; ``channel="voice"`` adds ``voice-url`` and,
+    for automated delivery (the default, the cautious reading),
+    ``robotic-care``.
 
     Args:
         text: the copy to check.
@@ -55,6 +57,8 @@ def check_text(
         lang: the reader's language; selects language-specific rules (phrase
             lists of every shipped language are always checked).
         policy: extra and allowed phrases, and guards turned off.
+        delivery: for voice, ``"automated"`` or ``"human"`` (as message.toml's
+            ``voice.delivery``).
 
     Returns:
         The violations, in text order; each has ``.guard``, ``.message`` (why
@@ -65,4 +69,4 @@ def check_text(
     >>> check_text("Best regards, the Hearth & Bloom team")
     []
     """
-    return check_plain(text, channel=channel, lang=lang, policy=policy)
+    return check_plain(text, channel=channel, lang=lang, policy=policy, delivery=delivery)

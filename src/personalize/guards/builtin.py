@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Final
@@ -399,6 +400,8 @@ _UNSUBSCRIBE_URL_WORDS: Final = (
 
 def has_unsubscribe_link(html: str, url: str | None, lang: str) -> bool:
     """Whether ``html`` links to ``url`` or has a link that reads as an unsubscribe."""
+    if url and any(f"href={q}{u}{q}" in html for q in "\"'" for u in (url, escape(url))):
+        return True  # the usual case, without parsing the document
     parser = _Links()
     parser.feed(html)
     parser.close()

@@ -98,6 +98,8 @@ class Normalized:
         folded: ``plain`` case folded, accents stripped, look-alikes mapped.
         folded_map: for each character of ``folded``, its index in ``original``.
         folded_plain: for each character of ``folded``, its index in ``plain``.
+        plain_folded: for each index of ``plain`` (and its end), the first
+            index of ``folded`` it produced or, if none, the next one.
     """
 
     original: str
@@ -106,6 +108,7 @@ class Normalized:
     folded: str
     folded_map: tuple[int, ...]
     folded_plain: tuple[int, ...]
+    plain_folded: tuple[int, ...] = ()
 
     def span(self, start: int, end: int, *, folded: bool = True) -> tuple[int, int]:
         """The original ``(start, end)`` of ``[start:end]`` in the folded (or plain) text."""
@@ -272,6 +275,7 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
     folded_chars: list[str] = []
     folded_map: list[int] = []
     folded_plain: list[int] = []
+    plain_folded: list[int] = []
     pos = 0
     while pos < len(plain):
         ascii_run = _ASCII_RUN.match(plain, pos)
@@ -280,6 +284,7 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
             if end < len(plain) and unicodedata.combining(plain[end]):
                 end -= 1  # the last letter carries a mark: fold it as a cluster
             if end > pos:
+                plain_folded.extend(range(len(folded_plain), len(folded_plain) + end - pos))
                 folded_chars.append(plain[pos:end].lower())
                 folded_map.extend(plain_map[pos:end])
                 folded_plain.extend(range(pos, end))
@@ -288,6 +293,7 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
         stop = pos + 1
         while stop < len(plain) and unicodedata.combining(plain[stop]):
             stop += 1
+        plain_folded.extend([len(folded_plain)] * (stop - pos))
         out = _folded_cluster(plain[pos:stop])
         folded_chars.append(out)
         folded_map.extend([plain_map[pos]] * len(out))
@@ -302,6 +308,7 @@ def normalize(text: str, *, markup: bool = True) -> Normalized:
         folded="".join(folded_chars),
         folded_map=tuple(folded_map),
         folded_plain=tuple(folded_plain),
+        plain_folded=(*plain_folded, len(folded_plain)),
     )
 
 

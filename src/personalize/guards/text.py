@@ -199,16 +199,9 @@ def _placeholders(norm: Normalized, lang: str) -> Iterator[tuple[int, int]]:
             yield match.span()
 
 
-def _inverse(norm: Normalized) -> list[int]:
+def _inverse(norm: Normalized) -> tuple[int, ...]:
     """For each plain index, the first folded index it produced."""
-    out = [len(norm.folded)] * (len(norm.plain) + 1)
-    for folded_index in range(len(norm.folded_plain) - 1, -1, -1):
-        out[norm.folded_plain[folded_index]] = folded_index
-    # Plain characters that folded to nothing take the next folded index.
-    for i in range(len(norm.plain) - 1, -1, -1):
-        if out[i] == len(norm.folded) and i + 1 <= len(norm.plain):
-            out[i] = out[i + 1]
-    return out
+    return norm.plain_folded
 
 
 # ---------------------------------------------------------------------------
@@ -357,12 +350,13 @@ def check_plain(
     lang: str = "en",
     policy: Policy | None = None,
     markup: bool = True,
+    delivery: str = "automated",
 ) -> list[Violation]:
     """The content violations of ``text`` (see :func:`personalize.guards.check_text`)."""
     policy = policy or Policy()
     guards = ["generic-address", "unsupported-superlative", "unresolved-placeholder"]
     if channel == "voice":
-        guards += ["robotic-care", "voice-url"]
+        guards += ["robotic-care", "voice-url"] if delivery == "automated" else ["voice-url"]
     guards = [g for g in guards if policy.action(g) != "off"]
     norm = normalize(text, markup=markup)
     findings = scan_text(norm, lang=lang, guards=guards, policy=policy)
