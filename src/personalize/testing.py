@@ -12,9 +12,10 @@ Every strategy generates *valid* data only: each customer is built through
 so a failure is always a problem in the message (or in personalize), never
 in the test data.
 
->>> from hypothesis import given
+>>> from hypothesis import given, settings
 >>> from personalize.testing import customers, assert_renders_soundly
->>> @given(customers(locales=["en_GB", "de_DE"]))      # doctest: +SKIP
+>>> @settings(deadline=None)  # rendering every channel can exceed 200 ms
+... @given(customers(locales=["en_GB", "de_DE"]))      # doctest: +SKIP
 ... def test_birthday(customer):
 ...     assert_renders_soundly(lib, "birthday", customer)
 
