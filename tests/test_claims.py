@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import personalize
-from personalize.claims import ClaimCheck
+from personalize.claims import ClaimCatalog, ClaimCheck
 
 from .blockkit import TODAY, customer, write_library
 
@@ -171,9 +172,14 @@ def test_claims_toml_errors(tmp_path: Path, claims: str, lineno: int | None, fra
 # -- the shipped defaults ------------------------------------------------------
 
 
+@functools.cache
+def _shipped_claims() -> ClaimCatalog:
+    # Only the catalog: loading the whole gallery once per check is slow.
+    return personalize.Library(SHIPPED, today=TODAY).blocks.claims
+
+
 def shipped_check(name: str, **data: Any) -> ClaimCheck:
-    lib = personalize.Library(SHIPPED, today=TODAY)
-    return lib.blocks.claims.check(name, customer(**data))
+    return _shipped_claims().check(name, customer(**data))
 
 
 def test_shipped_loyal_customer() -> None:

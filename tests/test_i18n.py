@@ -189,15 +189,25 @@ def test_committed_mo_matches_po() -> None:
         assert compiled == expected, f"{po_path}: run pybabel compile -d templates/locale"
 
 
-@pytest.mark.parametrize("lang", ["de", "fr", "es"])
-def test_every_extracted_message_is_translated(tmp_path: Path, lang: str) -> None:
-    pot = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def extracted_pot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """templates/ extracted once per module with the real pybabel CLI."""
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     extract(pot)
-    with pot.open("rb") as f:
-        ids = {m.id for m in read_po(f) if m.id}
+    return pot
+
+
+@pytest.fixture(scope="module")
+def extracted_ids(extracted_pot: Path) -> set[Any]:
+    with extracted_pot.open("rb") as f:
+        return {m.id for m in read_po(f) if m.id}
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es"])
+def test_every_extracted_message_is_translated(extracted_ids: set[Any], lang: str) -> None:
     with (TEMPLATES / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         translated = {m.id for m in read_po(f) if m.id and m.string and not m.fuzzy}
-    assert ids - translated == set()
+    assert extracted_ids - translated == set()
 
 
 @pytest.mark.parametrize(
@@ -247,9 +257,8 @@ def extract(pot: Path) -> None:
     )
 
 
-def test_pybabel_extract_and_compile_render_german(tmp_path: Path) -> None:
-    pot = tmp_path / "messages.pot"
-    extract(pot)
+def test_pybabel_extract_and_compile_render_german(tmp_path: Path, extracted_pot: Path) -> None:
+    pot = extracted_pot
     with pot.open("rb") as f:
         catalog = read_po(f)
     ids = {m.id for m in catalog if m.id}

@@ -303,21 +303,6 @@ def test_parents_of_older_children_never_get_toddler_offers(
         assert cust.youngest_child_age is not None and cust.youngest_child_age <= 3
 
 
-@given(data=customer_data())
-def test_birthday_renders_or_refuses_for_every_customer(data: dict[str, Any]) -> None:
-    lib = _shipped()
-    data["contact"] = {"email": "x@example.org", "phone": "+447700900123"}
-    cust = personalize.Customer.from_dict(data, today=TODAY)
-    for channel in ("email", "sms", "voice"):
-        try:
-            result = lib.render("birthday", cust, channel)
-        except personalize.Refused as exc:
-            assert exc.violations
-            continue
-        if result.offer is not None:
-            assert getattr(cust.consent, channel) == "opted_in"
-
-
 _LIB: list[personalize.Library] = []
 
 
