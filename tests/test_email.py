@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -367,3 +368,43 @@ def test_markup_the_parser_restructures_falls_back(inline_lib: personalize.Libra
     assert "restructured" in reason
     result = inline_lib.render("nested", _zoe(), "email")
     assert result.audit["email.inlining"].startswith("message (")
+
+
+def test_text_only_partials_keep_the_fast_path(inline_lib: personalize.Library) -> None:
+    import premailer
+
+    from personalize.channels.inline import PREMAILER_OPTIONS
+
+    from .properties.test_email_properties import _dom
+
+    assert "textpartial/email.html.j2" in inline_lib.email_templates  # type: ignore[attr-defined]
+    result = inline_lib.render("textpartial", _zoe(), "email")
+    assert result.audit["email.inlining"] == "template"
+    assert "You like tea and kites." in result.text  # type: ignore[attr-defined]
+    off = personalize.Library(INLINE, today=TODAY, email_inlining="off")
+    plain = off.render("textpartial", _zoe(), "email")
+    expected = premailer.transform(plain.html, **PREMAILER_OPTIONS)  # type: ignore[attr-defined]
+    assert _dom(result.html) == _dom(expected)  # type: ignore[attr-defined]
+
+
+def test_partials_that_write_markup_fall_back(inline_lib: personalize.Library) -> None:
+    reason = inline_lib.email_inlining_fallbacks["markuppartial/email.html.j2"]  # type: ignore[attr-defined]
+    assert "'_partials/button.j2' writes HTML" in reason
+    result = inline_lib.render("markuppartial", _zoe(), "email")
+    # Per message, premailer sees the button where it landed: the a[href] rule applies.
+    assert 'class="button" href="https://shop.example/" style="color:#6b2d5c"' in (
+        result.html  # type: ignore[attr-defined]
+    )
+
+
+def test_long_non_ascii_subject_keeps_every_space(lib: personalize.Library) -> None:
+    # Found by the header property: the stdlib folder dropped the space in
+    # "𐀀 ¡" when a long encoded subject was folded.
+    result = lib.render("birthday", load_customer_data("ada"), "email")
+    subject = "Joyeux anniversaire, 0¡¡¡¡¡¡¡¡¡¡𐀀 ¡ !" * 2
+    long_one = dataclasses.replace(result, subject=subject)
+    msg = long_one.to_email_message()  # type: ignore[attr-defined]
+    wire = msg.as_bytes(policy=email.policy.SMTP)
+    assert all(len(line) <= 78 for line in wire.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
+    parsed = email.message_from_bytes(wire, policy=email.policy.default)
+    assert str(parsed["Subject"]) == subject

@@ -20,6 +20,7 @@ import datetime as dt
 import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -414,7 +415,16 @@ def build_email_message(
         )
     else:
         raise InvalidArgument("to_email_message() needs a recipient: the customer has no email")
-    msg["Subject"] = header_safe(result.subject)
+    subject = header_safe(result.subject)
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        # The stdlib folder (3.11-3.13) can put a space of the subject between
+        # two encoded words when it folds, where RFC 2047 says readers drop
+        # it ("¡ !" arrives as "¡!").  The legacy Header encoder keeps every
+        # space inside the encoded text; its lines are short enough that the
+        # generator emits them as they are.
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode(linesep="\n"))
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = header_safe(message_id_domain or from_addr.domain or "")
     msg["Message-ID"] = make_msgid(domain=domain or None)

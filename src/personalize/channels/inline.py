@@ -188,7 +188,48 @@ def flatten_source(env: jinja2.Environment, name: str) -> str:
 # -- protecting template syntax -------------------------------------------
 
 _TRANS_BODY = re.compile(r"\{%-?\+?\s*trans\b.*?%\}(.*?)\{%-?\+?\s*endtrans", re.S)
-_REMOTE_HTML: Final = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Macro, nodes.CallBlock)
+_PARTIALS: Final = (nodes.Include, nodes.Import, nodes.FromImport)
+
+
+def _writes_markup(node: nodes.Node) -> bool:
+    return any(isinstance(n, nodes.TemplateData) and "<" in n.data for n in _walk(node))
+
+
+def _check_markup_sources(env: jinja2.Environment, ast: nodes.Node, *, seen: set[str]) -> None:
+    """Refuse markup that premailer would not see where it ends up.
+
+    premailer sees the flattened template's own text.  Partials (include,
+    import) and macros are fine when they write text only, like a phrase of
+    interests; markup in them would be styled in the wrong place or not at
+    all.  ``|safe`` output can carry markup from data.
+    """
+    for node in _walk(ast):
+        if isinstance(node, _PARTIALS):
+            target = node.template
+            if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
+                raise InliningUnsupported("a partial's name is computed at render time")
+            if target.value in seen:
+                continue
+            seen.add(target.value)
+            assert env.loader is not None
+            source = env.loader.get_source(env, target.value)[0]
+            partial = env.parse(source, name=target.value)
+            if _writes_markup(partial):
+                raise InliningUnsupported(
+                    f"partial {target.value!r} writes HTML the inliner cannot see in place"
+                )
+            _check_markup_sources(env, partial, seen=seen)
+        elif isinstance(node, nodes.Macro) and _writes_markup(node):
+            raise InliningUnsupported(
+                f"macro {node.name!r} writes HTML that would be styled where it is defined, "
+                "not where it is called"
+            )
+        elif isinstance(node, nodes.CallBlock):
+            raise InliningUnsupported("{% call %} wraps its body in a macro's output")
+        elif isinstance(node, nodes.Filter) and node.name == "safe":
+            raise InliningUnsupported("|safe output may carry HTML the inliner cannot see")
+
+
 _STRUCTURAL_SELECTOR = re.compile(
     r"[+~]|:(first|last|nth|only|empty|not|has|root|is|where|lang|dir)", re.I
 )
@@ -394,11 +435,7 @@ def prepare(env: jinja2.Environment, name: str) -> FastTemplate:
     """
     flat = flatten_source(env, name)
     ast = env.parse(flat, name=name)
-    for node in _walk(ast):
-        if isinstance(node, _REMOTE_HTML):
-            raise InliningUnsupported(
-                f"{{% {type(node).__name__.lower()} %}} brings in HTML the inliner cannot see"
-            )
+    _check_markup_sources(env, ast, seen=set())
     protected = _protect(flat)
     for css in re.findall(r"<style[^>]*>(.*?)</style>", flat, flags=re.S | re.I):
         _check_css(css, protected.dynamic_attributes)
