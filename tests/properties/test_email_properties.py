@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import personalize
+import personalize.testing
 from personalize.channels.inline import PREMAILER_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,3 +210,33 @@ def test_no_header_contains_a_line_break(
     for line in head.split(b"\r\n"):
         assert b"\n" not in line and b"\r" not in line
     assert str(parsed["Subject"]) == result.subject
+
+
+@functools.cache
+def _permissive(mode: str) -> personalize.Library:
+    from personalize.policy import GUARD_IDS
+
+    warn_only = personalize.Policy(actions={g: "warn" for g in GUARD_IDS if g != "missing-data"})
+    return personalize.Library(
+        LIBRARIES["shipped"], today=TODAY, email_inlining=mode, policy=warn_only
+    )
+
+
+@pytest.mark.parametrize("message", ["birthday", "repurchase_reminder"])
+@settings(max_examples=25)
+@given(customer=personalize.testing.customers(today=TODAY))
+def test_fast_path_equals_premailer_for_the_projects_own_customers(
+    message: str,
+    customer: personalize.Customer,
+) -> None:
+    """The same property over personalize.testing.customers() (orders, tiers, locales)."""
+    # Guards only warn here: the property is about the HTML, and most
+    # generated customers have not opted in to marketing email.
+    try:
+        fast = _permissive("template").render(message, customer, "email")
+        plain = _permissive("off").render(message, customer, "email")
+    except personalize.Refused:
+        assume(False)
+    assert fast.audit["email.inlining"] == "template"
+    reference = premailer.transform(plain.html, **PREMAILER_OPTIONS)  # type: ignore[attr-defined]
+    assert _dom(fast.html) == _dom(reference)  # type: ignore[attr-defined]
