@@ -408,3 +408,10 @@ def test_long_non_ascii_subject_keeps_every_space(lib: personalize.Library) -> N
     assert all(len(line) <= 78 for line in wire.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
     parsed = email.message_from_bytes(wire, policy=email.policy.default)
     assert str(parsed["Subject"]) == subject
+
+
+def test_header_safe_keeps_no_break_spaces() -> None:
+    # French puts a narrow no-break space before "!"; folding it to a plain
+    # space would let a mail client break the line before the "!".
+    assert header_safe("Joyeux anniversaire, Ada\u202f!") == "Joyeux anniversaire, Ada\u202f!"
+    assert header_safe("  a\r\n\t b\u00a0c  ") == "a b\u00a0c"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -55,6 +56,9 @@ __all__ = [
 INLINING_MODES: Final = ("template", "message", "off")
 
 
+_SPACES = re.compile(r" {2,}")
+
+
 def header_safe(text: str) -> str:
     """Fold ``text`` to one header-safe line: no CR, LF or control characters.
 
@@ -64,7 +68,9 @@ def header_safe(text: str) -> str:
     cleaned = "".join(
         " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c == "\x85" else c for c in text
     )
-    return " ".join(cleaned.split())
+    # Fold runs of ordinary spaces only: a no-break space is typography
+    # (French "Ada\u202f!") and must survive into the header.
+    return _SPACES.sub(" ", cleaned).strip(" ")
 
 
 # -- HTML rendering with the fast path -----------------------------------
