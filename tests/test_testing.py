@@ -268,6 +268,18 @@ class TestAssertRendersSoundly:
         with pytest.raises(AssertionError, match=r"hello/sms: unresolved placeholder '\*\|FNAME"):
             assert_renders_soundly(lib, "hello", _MARKUP_CUSTOMER)
 
+    def test_percent_encoded_urls_are_not_placeholders(self, tmp_path: Path) -> None:
+        # regression: the id 'ĺG?' in a URL encodes to %C4%BAG%3F, which
+        # contains "%BAG%"
+        lib = _library(
+            tmp_path,
+            {"sms.txt.j2": "See https://example.org/u?c={{ customer.id | urlencode }}"},
+            _NO_GUARDS,
+        )
+        customer = personalize.Customer.from_dict({"id": "ĺG?"}, today=TODAY)
+        out = assert_renders_soundly(lib, "hello", customer)
+        assert "%C4%BAG%3F" in out["sms"].text  # type: ignore[union-attr]
+
     def test_printed_none_fails(self, tmp_path: Path) -> None:
         lib = _library(tmp_path, {"sms.txt.j2": "Hi {{ 'None' }}"}, _NO_GUARDS)
         with pytest.raises(AssertionError, match="unresolved placeholder 'None'"):
