@@ -1,5 +1,6 @@
-"""``python -m personalize`` runs the CLI."""
+"""``python -m personalize`` runs the same CLI as the ``personalize`` command."""
 
 from .cli import main
 
-main()
+if __name__ == "__main__":
+    main(prog_name="personalize")

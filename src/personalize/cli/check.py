@@ -1,0 +1,413 @@
+"""``personalize check``: fuzz every message with generated customers.
+
+For each message and channel, Hypothesis draws customers from
+:func:`personalize.testing.customers` and each render is *classified*:
+
+=========================  ===================================================
+failure class              what it means
+=========================  ===================================================
+``crash``                  an exception that is not a personalize error
+``template-error``         a :class:`~personalize.TemplateError` met while
+                           rendering (a template bug some customers reach)
+``missing-data``, ...      a refusal by a guard that points at the copy:
+                           ``missing-data``, ``generic-address``,
+                           ``unsupported-superlative``, ``robotic-care``,
+                           ``unresolved-placeholder``, ``sms-length``,
+                           ``sms-opt-out``, ``voice-url``, ``email-size``,
+                           ``email-unsubscribe``
+``sms-length``             also: an SMS over ``sms.max_segments``, even when
+                           that guard only warns
+=========================  ===================================================
+
+Refusals by ``no-consent``, ``contact-pressure`` and ``external-data`` are
+*policy outcomes*: they depend on the person (their consent, how often they
+were contacted, where their data came from), are correct behaviour, and no
+template change could fix them, so they are counted but are not failures.
+
+Each failure class found is then searched for again on its own with
+:func:`hypothesis.find`, so that Hypothesis shrinks every class to its own
+smallest customer independently.  The run is deterministic for a given
+``--seed`` and ``--today``: every search gets a ``random.Random(seed)`` and
+no example database is read or written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import random
+import shlex
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings, target
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from ..customer import Customer
+from ..errors import MessageNotFound, PersonalizeError, Refused, TemplateError
+from ..library import Library
+from ..result import RenderResult, SmsResult
+from .coverage import library_coverage
+from .inputs import open_library, today_option
+
+__all__ = ["POLICY_OUTCOMES", "Observation", "check", "classify"]
+
+#: Refusals that are decisions about a person, not bugs in a template.
+POLICY_OUTCOMES = frozenset({"no-consent", "contact-pressure", "external-data"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """What one render of one customer showed.
+
+    Attributes:
+        failures: failure class -> a one-paragraph description.
+        policy: policy-outcome guard ids that refused the customer.
+        segments: SMS segment count (also for a refused SMS when known).
+        units: SMS size in units.
+    """
+
+    failures: dict[str, str] = field(default_factory=dict)
+    policy: tuple[str, ...] = ()
+    segments: int | None = None
+    units: int | None = None
+    encoding: str | None = None
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if "personalize" in frame.filename or frame.filename.endswith(".j2"):
+            return f" (at {frame.filename}:{frame.lineno})"
+    return ""
+
+
+def classify(
+    lib: Library, message: str, channel: str, customer: Customer, today: dt.date
+) -> Observation:
+    """Render once and sort what happened into failure classes."""
+    failures: dict[str, str] = {}
+    policy: list[str] = []
+    result: RenderResult | None = None
+    try:
+        result = lib.render(message, customer, channel, today=today)
+    except Refused as exc:
+        result = exc.result if isinstance(exc.result, RenderResult) else None
+        for v in exc.violations:
+            if v.guard in POLICY_OUTCOMES:
+                policy.append(v.guard)
+            else:
+                failures.setdefault(v.guard, str(v))
+    except TemplateError as exc:
+        failures["template-error"] = exc.detailed_message()
+    except PersonalizeError as exc:
+        failures["template-error"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:
+        failures["crash"] = f"{type(exc).__name__}: {exc}{_where(exc)}"
+    segments = units = None
+    encoding = None
+    if isinstance(result, SmsResult):
+        segments, units, encoding = result.segments, result.units, result.encoding
+        limit = lib.message(message).setting("sms.max_segments")
+        if isinstance(limit, int) and segments > limit and "sms-length" not in failures:
+            failures["sms-length"] = (
+                f"sms-length: {segments} segments ({result.encoding}, {units} units) "
+                f"over the message's limit of {limit}"
+            )
+    return Observation(
+        failures=failures,
+        policy=tuple(dict.fromkeys(policy)),
+        segments=segments,
+        units=units,
+        encoding=encoding,
+    )
+
+
+def customer_strategy(today: dt.date) -> st.SearchStrategy[Customer]:
+    """Generated customers, from :func:`personalize.testing.customers`."""
+    import importlib
+
+    try:
+        testing = importlib.import_module("personalize.testing")
+    except ImportError:  # pragma: no cover - until personalize.testing lands
+        return _standin_customers(today)
+    strategy: st.SearchStrategy[Customer] = testing.customers(today=today)
+    return strategy
+
+
+def _standin_customers(today: dt.date) -> st.SearchStrategy[Customer]:
+    # A small stand-in for personalize.testing.customers(), removed once it lands.
+    text = st.one_of(st.none(), st.sampled_from(["Ada", "Zoë", "李", "O'Brien"]), st.text())
+    consent = st.sampled_from(["opted_in", "opted_out", "unknown"])
+    data = st.fixed_dictionaries(
+        {"id": st.from_regex(r"c-[0-9]{1,4}", fullmatch=True)},
+        optional={
+            "name": st.fixed_dictionaries(
+                {}, optional={"given": text, "family": text, "preferred": text}
+            ),
+            "locale": st.sampled_from(["en_GB", "de_DE", "fr_FR", "es_ES"]),
+            "contact": st.just({"email": "a@example.org", "phone": "+447700900123"}),
+            "consent": st.fixed_dictionaries({"email": consent, "sms": consent, "voice": consent}),
+            "interests": st.lists(text, max_size=5),
+            "orders": st.lists(
+                st.fixed_dictionaries(
+                    {"id": st.just("o-1"), "date": st.just("2026-01-01")}
+                ),
+                max_size=3,
+            ),
+        },
+    )
+
+    def build(d: dict[str, Any]) -> Customer | None:
+        try:
+            return Customer.from_dict(d, today=today)
+        except PersonalizeError:
+            return None
+
+    return data.map(build).filter(lambda c: c is not None)  # type: ignore[return-value]
+
+
+def _settings(examples: int, *, phases: tuple[Phase, ...]) -> settings:
+    return settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class ChannelReport:
+    """The fuzzing outcome of one message channel."""
+
+    message: str
+    channel: str
+    examples: int = 0
+    rendered: int = 0
+    policy: Counter[str] = field(default_factory=Counter)
+    seen: Counter[str] = field(default_factory=Counter)
+    first: dict[str, Customer] = field(default_factory=dict)
+    minimal: dict[str, tuple[Customer, str]] = field(default_factory=dict)
+    worst_segments: int | None = None
+    worst_units: int = 0
+    worst_encoding: str = ""
+    worst_customer: Customer | None = None
+    sms_limit: int | None = None
+
+
+def fuzz_channel(
+    lib: Library,
+    message: str,
+    channel: str,
+    *,
+    examples: int,
+    seed: int,
+    today: dt.date,
+    strategy: st.SearchStrategy[Customer],
+) -> ChannelReport:
+    """Explore with ``examples`` customers, then shrink each failure class found."""
+    limit = lib.message(message).setting("sms.max_segments")
+    report = ChannelReport(
+        message=message, channel=channel, sms_limit=limit if isinstance(limit, int) else None
+    )
+
+    def explore(customer: Customer) -> bool:
+        obs = classify(lib, message, channel, customer, today)
+        report.examples += 1
+        if not obs.failures and not obs.policy:
+            report.rendered += 1
+        report.policy.update(obs.policy)
+        for name in obs.failures:
+            report.seen[name] += 1
+            report.first.setdefault(name, customer)
+        if obs.segments is not None and obs.units is not None:
+            # Steer generation towards long messages to find the worst case.
+            target(float(obs.units), label="sms units")
+            if (report.worst_segments or 0, report.worst_units) < (obs.segments, obs.units):
+                report.worst_segments, report.worst_units = obs.segments, obs.units
+                report.worst_encoding = obs.encoding or ""
+                report.worst_customer = customer
+        return False
+
+    with contextlib.suppress(NoSuchExample):
+        find(
+            strategy,
+            explore,
+            settings=_settings(examples, phases=(Phase.generate, Phase.target)),
+            random=random.Random(seed),
+        )
+
+    for name in sorted(report.seen):
+
+        def fails(customer: Customer, name: str = name) -> bool:
+            return name in classify(lib, message, channel, customer, today).failures
+
+        try:
+            smallest = find(
+                strategy,
+                fails,
+                settings=_settings(max(examples, 100), phases=(Phase.generate, Phase.shrink)),
+                random=random.Random(seed),
+            )
+        except NoSuchExample:  # rare: not met again; show the one exploration saw
+            smallest = report.first[name]
+        detail = classify(lib, message, channel, smallest, today).failures.get(name, "")
+        report.minimal[name] = (smallest, detail or "(did not fail again when replayed)")
+    return report
+
+
+def customer_json(customer: Customer) -> str:
+    """The customer as compact JSON, as ``preview --customer -`` reads it."""
+    return json.dumps(customer.to_dict(), ensure_ascii=False, sort_keys=False)
+
+
+def preview_command(
+    customer: Customer, *, message: str, channel: str, templates: str, today: dt.date
+) -> str:
+    """The exact shell command that previews ``customer``."""
+    return (
+        f"echo {shlex.quote(customer_json(customer))} | personalize preview "
+        f"{shlex.quote(message)} --customer - --channel {channel} "
+        f"--templates {shlex.quote(templates)} --today {today.isoformat()}"
+    )
+
+
+def _static_report(lib: Library) -> None:
+    click.secho("Customer fields printed by the templates:", bold=True)
+    coverage = library_coverage(lib)
+    any_field = False
+    for template, fields in coverage.items():
+        for f in fields:
+            any_field = True
+            if f.fallback:
+                click.echo(f"  {template}:{f.lineno}  {f.path}  fallback: {f.fallback}")
+            else:
+                click.secho(
+                    f"  {template}:{f.lineno}  {f.path}  NO FALLBACK "
+                    "(refused as missing-data when absent)",
+                    fg="yellow",
+                )
+    if not any_field:
+        click.echo("  (none)")
+    click.echo()
+
+
+def _print_report(report: ChannelReport, *, templates: str, today: dt.date) -> None:
+    where = f"{report.message}/{report.channel}"
+    policy = ", ".join(f"{g} x{n}" for g, n in sorted(report.policy.items()))
+    summary = f"{report.examples} customers: {report.rendered} rendered"
+    if policy:
+        summary += f", refused by policy ({policy})"
+    if report.seen:
+        click.secho(f"FAIL {where}: {summary}", fg="red", bold=True)
+    else:
+        click.secho(f"ok   {where}: {summary}", fg="green")
+    if report.worst_segments is not None:
+        limit = report.sms_limit
+        click.echo(
+            f"     worst-case SMS: {report.worst_segments} segment(s) "
+            f"({report.worst_encoding}, {report.worst_units} units)"
+            + (f"; limit {limit}" if limit else "")
+        )
+        if report.worst_customer is not None and report.worst_segments > 1:
+            click.echo(f"     longest for: {customer_json(report.worst_customer)}")
+    cmd_args = {"message": report.message, "channel": report.channel, "templates": templates}
+    for name, (customer, detail) in sorted(report.minimal.items()):
+        click.echo()
+        click.secho(
+            f"  {name} ({report.seen[name]} of {report.examples} customers)", fg="red", bold=True
+        )
+        for line in detail.splitlines():
+            click.echo(f"    {line}")
+        click.echo("    smallest customer:")
+        click.echo(f"      {customer_json(customer)}")
+        click.echo("    see it with:")
+        click.echo(f"      {preview_command(customer, today=today, **cmd_args)}")
+    if report.minimal:
+        click.echo()
+
+
+@click.command()
+@click.argument("templates_dir", metavar="[DIR]", default="templates")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Generated customers per message and channel.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed and --today give the same report.",
+)
+@click.option(
+    "--message",
+    "only",
+    metavar="NAME",
+    default=None,
+    help="Check only this message.",
+)
+@today_option("The date generated customers and renders use (YYYY-MM-DD); default: today.")
+def check(
+    templates_dir: str, examples: int, seed: int, only: str | None, today: dt.date | None
+) -> None:
+    """Fuzz every message in DIR with generated customers and report failures.
+
+    First a static pass lists every customer field each template prints and
+    whether it has a fallback.  Then, for every message and channel,
+    Hypothesis renders --examples generated customers and reports each
+    failure class (crashes, template errors, missing data without fallback,
+    generic or unsupported copy, unresolved placeholders, an SMS over its
+    segment limit, ...) with the smallest customer that reproduces it and the
+    `personalize preview` command that shows it, plus the worst-case SMS
+    size.  Refusals for no consent, contact pressure or external data are
+    decisions about a person, reported but not failures.  Exit 0 when clean,
+    1 when anything failed.
+
+    \b
+    Examples:
+      personalize check
+      personalize check templates --examples 500 --seed 7
+      personalize check templates --message birthday --today 2026-12-10
+    """
+    day = today or dt.date.today()
+    lib = open_library(templates_dir, today=day)
+    if only is not None:
+        try:
+            lib.message(only)
+        except MessageNotFound as exc:
+            raise click.BadParameter(str(exc), param_hint="'--message'") from exc
+    names = [only] if only else list(lib.messages)
+    click.echo(
+        f"Loaded {templates_dir}: {len(lib.messages)} message(s); checking "
+        f"{', '.join(names) or 'none'} with {examples} customers per channel "
+        f"(seed {seed}, today {day.isoformat()})"
+    )
+    click.echo()
+    _static_report(lib)
+    strategy = customer_strategy(day)
+    failed = 0
+    for name in names:
+        for channel in lib.message(name).channels:
+            report = fuzz_channel(
+                lib, name, channel, examples=examples, seed=seed, today=day, strategy=strategy
+            )
+            _print_report(report, templates=templates_dir, today=day)
+            failed += len(report.minimal)
+    click.echo()
+    if failed:
+        click.secho(f"{failed} failure class(es) found.", fg="red", bold=True)
+        raise SystemExit(1)
+    click.secho("No failures found.", fg="green", bold=True)
