@@ -34,6 +34,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -205,6 +206,10 @@ def _results(
                 lines = future.result(timeout=0.1)
             except FutureTimeout:
                 continue
+            except BrokenProcessPool as exc:
+                if interrupt.stopped:
+                    return
+                raise click.ClickException(f"a worker process died: {exc}") from exc
             pending.popleft()
             yield lines, size
     finally:

@@ -155,9 +155,7 @@ def _standin_customers(today: dt.date) -> st.SearchStrategy[Customer]:
             "consent": st.fixed_dictionaries({"email": consent, "sms": consent, "voice": consent}),
             "interests": st.lists(text, max_size=5),
             "orders": st.lists(
-                st.fixed_dictionaries(
-                    {"id": st.just("o-1"), "date": st.just("2026-01-01")}
-                ),
+                st.fixed_dictionaries({"id": st.just("o-1"), "date": st.just("2026-01-01")}),
                 max_size=3,
             ),
         },
