@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import FLAWED, ROOT, TODAY, cli_env, run_cli
 from click.testing import CliRunner
 
 from personalize.cli import main
 from personalize.cli.batch import CHUNK_LINES, WINDOW_PER_WORKER, Job, _Interrupt, _results
+
+from .cli_support import FLAWED, ROOT, TODAY, cli_env, run_cli
 
 GOOD = {"id": "c-1", "name": {"given": "Ada"}}
 NO_NAME = {"id": "c-2"}  # the flawed reminder email prints the given name without fallback

@@ -9,7 +9,6 @@ import shlex
 from pathlib import Path
 
 import pytest
-from cli_support import BROKEN, CLEAN, FLAWED, TODAY, run_cli
 from click.testing import CliRunner
 
 import personalize
@@ -17,6 +16,8 @@ from personalize.cli import main
 from personalize.cli.check import POLICY_OUTCOMES, classify
 from personalize.cli.coverage import printed_fields
 from personalize.environment import Environment
+
+from .cli_support import BROKEN, CLEAN, FLAWED, TODAY, run_cli
 
 DAY = dt.date.fromisoformat(TODAY)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from cli_support import CUSTOMERS, TEMPLATES, cli_env, console_script, run_cli
 from click.testing import CliRunner
 
 import personalize
 from personalize.cli import main
+
+from .cli_support import CUSTOMERS, TEMPLATES, cli_env, console_script, run_cli
 
 
 def test_version() -> None:

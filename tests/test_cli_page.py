@@ -12,12 +12,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from cli_support import FLAWED, TEMPLATES, TODAY
 from click.testing import CliRunner
 
 import personalize
 from personalize.cli import main
 from personalize.cli.page import sms_runs
+
+from .cli_support import FLAWED, TEMPLATES, TODAY
 
 HOSTILE = '<script>alert("x")</script><img src=https://evil.example/x.png onerror=alert(1)>'
 CUSTOMER = {

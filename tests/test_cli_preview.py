@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import BROKEN, CUSTOMERS, FLAWED, TEMPLATES, TODAY, run_cli
 from click.testing import CliRunner
 
 import personalize
 from personalize.cli import main
+
+from .cli_support import BROKEN, CUSTOMERS, FLAWED, TEMPLATES, TODAY, run_cli
 
 ADA = str(CUSTOMERS / "ada.json")
 
