@@ -52,6 +52,16 @@ def test_preview_shows_every_channel_as_the_library_renders_it(
             continue
         for fact in outcome.facts.values():
             assert fact.path in out
+        salutation = outcome.audit.get("salutation")
+        if salutation is not None:
+            assert repr(str(salutation["text"]).strip()) in out
+        if outcome.offer is not None:
+            assert f"Offer chosen: {outcome.offer.id}" in out
+        for entry in outcome.offer_trace:
+            if not entry.chosen:
+                assert f"offer: {entry.offer_id}: {entry.reason}" in out
+        for claim in outcome.claims:
+            assert f"Claim: {claim.name}: {'held' if claim.held else 'not held'}" in out
         if isinstance(outcome, personalize.EmailResult):
             assert f"Subject:   {outcome.subject}" in out
             assert outcome.text.splitlines()[0] in out
@@ -257,3 +267,12 @@ def test_subprocess_refusal_exits_1() -> None:
     )
     assert proc.returncode == 1
     assert "missing-data" in proc.stdout
+
+
+def test_audit_records_never_show_object_addresses() -> None:
+    from personalize.cli.describe import plain
+
+    class Opaque:
+        pass
+
+    assert plain({"rule": Opaque(), "n": 1}) == {"rule": "<Opaque>", "n": 1}

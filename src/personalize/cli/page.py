@@ -19,7 +19,7 @@ import jinja2
 
 from .. import __version__
 from ..result import EmailResult, RenderResult, SmsResult, VoiceResult
-from .describe import label_of, one_line, plain
+from .describe import audit_rows, plain
 from .preview import Outcome
 
 __all__ = ["build_page", "sms_runs", "write_page"]
@@ -51,28 +51,8 @@ def sms_runs(part: str, ucs2: Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def _audit(r: RenderResult) -> dict[str, Any]:
-    offer_label = label_of(r.offer) if r.offer is not None else ""
     return {
-        "salutation": one_line(r.audit["salutation"]) if "salutation" in r.audit else "",
-        "offer": (
-            {"label": offer_label, "detail": one_line(r.offer, skip=("id",))}
-            if r.offer is not None
-            else None
-        ),
-        "rejected": [
-            {"label": label_of(t) or "?", "detail": one_line(t, skip=("id", "offer"))}
-            for t in r.offer_trace
-            if not offer_label or label_of(t) != offer_label
-        ],
-        "claims": [
-            {"label": label_of(c) or "?", "detail": one_line(c, skip=("id", "name"))}
-            for c in r.claims
-        ],
-        "other": [
-            (k.replace("_", " ").capitalize(), one_line(v))
-            for k, v in r.audit.items()
-            if k != "salutation"
-        ],
+        "rows": audit_rows(r),
         "facts": [f.to_dict() for f in r.facts.values()],
         "warnings": [w.to_dict() for w in r.warnings],
     }

@@ -19,7 +19,7 @@ from ..errors import MessageNotFound, PersonalizeError, Refused, TemplateError
 from ..library import Library
 from ..result import EmailResult, RenderResult, SmsResult, VoiceResult
 from ..violation import Violation
-from .describe import label_of, one_line, plain
+from .describe import audit_rows, plain
 from .inputs import LibraryError, load_customer, open_library, today_option
 
 __all__ = ["Outcome", "preview", "render_outcomes"]
@@ -111,31 +111,8 @@ def _show_voice(r: VoiceResult) -> None:
 
 
 def _show_audit(r: RenderResult) -> None:
-    salutation = r.audit.get("salutation")
-    if salutation is not None:
-        click.echo(f"Salutation: {one_line(salutation)}")
-    if r.offer is not None:
-        label = label_of(r.offer)
-        rest = one_line(r.offer, skip=("id",))
-        click.echo(f"Offer chosen: {label}" + (f" ({rest})" if rest and label else rest))
-    elif r.offer_trace:
-        click.echo("Offer chosen: none")
-    for entry in r.offer_trace:
-        label = label_of(entry)
-        if label and r.offer is not None and label == label_of(r.offer):
-            continue
-        click.echo(f"  considered {label or '?'}: {one_line(entry, skip=('id', 'offer'))}")
-    if r.claims:
-        click.echo("Claims:")
-        for claim in r.claims:
-            click.echo(f"  {label_of(claim) or '?'}: {one_line(claim, skip=('name', 'id'))}")
-    if r.suppressions:
-        click.echo("Suppressions:")
-        for item in r.suppressions:
-            click.echo(f"  {one_line(item)}")
-    other = {k: v for k, v in r.audit.items() if k != "salutation"}
-    for key, value in other.items():
-        click.echo(f"{key.replace('_', ' ').capitalize()}: {one_line(value)}")
+    for label, text in audit_rows(r):
+        click.echo(f"{label}: {text}")
     if r.facts:
         click.echo("Facts read:")
         for fact in r.facts.values():
