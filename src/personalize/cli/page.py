@@ -19,6 +19,7 @@ import jinja2
 
 from .. import __version__
 from ..result import EmailResult, RenderResult, SmsResult, VoiceResult
+from ..violation import Violation
 from .describe import audit_rows, plain
 from .preview import Outcome
 
@@ -50,11 +51,21 @@ def sms_runs(part: str, ucs2: Sequence[str]) -> list[tuple[str, bool]]:
     return runs
 
 
+def _violation(v: Violation) -> dict[str, Any]:
+    return {
+        "guard": v.guard,
+        "message": v.message,
+        "excerpt": v.excerpt,
+        "template": v.template,
+        "lineno": v.lineno,
+    }
+
+
 def _audit(r: RenderResult) -> dict[str, Any]:
     return {
         "rows": audit_rows(r),
         "facts": [f.to_dict() for f in r.facts.values()],
-        "warnings": [w.to_dict() for w in r.warnings],
+        "warnings": [_violation(w) for w in r.warnings],
     }
 
 
@@ -63,7 +74,7 @@ def _channel_view(outcome: Outcome) -> dict[str, Any]:
     view: dict[str, Any] = {
         "channel": outcome.channel,
         "refused": outcome.refused,
-        "violations": [v.to_dict() for v in outcome.violations],
+        "violations": [_violation(v) for v in outcome.violations],
         "result": r is not None,
     }
     if r is None:

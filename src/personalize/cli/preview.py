@@ -20,7 +20,7 @@ from ..library import Library
 from ..result import EmailResult, RenderResult, SmsResult, VoiceResult
 from ..violation import Violation
 from .describe import audit_rows, plain
-from .inputs import LibraryError, load_customer, open_library, today_option
+from .inputs import DataError, LibraryError, load_customer, open_library, today_option
 
 __all__ = ["Outcome", "preview", "render_outcomes"]
 
@@ -246,13 +246,16 @@ def preview(
     if html_out is not None:
         from .page import write_page
 
-        write_page(
-            html_out,
-            message=spec.name,
-            description=spec.description,
-            customer=plain(customer.to_dict()),
-            outcomes=outcomes,
-        )
+        try:
+            write_page(
+                html_out,
+                message=spec.name,
+                description=spec.description,
+                customer=plain(customer.to_dict()),
+                outcomes=outcomes,
+            )
+        except OSError as exc:
+            raise DataError(f"cannot write {html_out}: {exc.strerror}") from exc
         click.echo(f"Wrote {html_out}", err=True)
     refused = [o.channel for o in outcomes if o.refused]
     if refused:
