@@ -11,9 +11,12 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from .batch import batch
-from .check import check
-from .preview import preview
+
+# Imported under other names so that ``personalize.cli.check`` (and the
+# others) stay the submodules, not the click commands.
+from .batch import batch as _batch
+from .check import check as _check
+from .preview import preview as _preview
 
 __all__ = ["main"]
 
@@ -33,6 +36,6 @@ def main() -> None:
     """
 
 
-main.add_command(preview)
-main.add_command(check)
-main.add_command(batch)
+main.add_command(_preview)
+main.add_command(_check)
+main.add_command(_batch)

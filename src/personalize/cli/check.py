@@ -40,18 +40,20 @@ import random
 import shlex
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings, target
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import HypothesisException, NoSuchExample
 
 from ..customer import Customer
-from ..errors import MessageNotFound, PersonalizeError, Refused, TemplateError
+from ..errors import CustomerDataError, MessageNotFound, PersonalizeError, Refused, TemplateError
 from ..library import Library
 from ..result import RenderResult, SmsResult
+from ..testing import customers
 from .coverage import library_coverage
 from .inputs import open_library, today_option
 
@@ -130,44 +132,70 @@ def classify(
 
 def customer_strategy(today: dt.date) -> st.SearchStrategy[Customer]:
     """Generated customers, from :func:`personalize.testing.customers`."""
-    import importlib
-
-    try:
-        testing = importlib.import_module("personalize.testing")
-    except ImportError:  # pragma: no cover - until personalize.testing lands
-        return _standin_customers(today)
-    strategy: st.SearchStrategy[Customer] = testing.customers(today=today)
-    return strategy
+    return customers(today=today)
 
 
-def _standin_customers(today: dt.date) -> st.SearchStrategy[Customer]:
-    # A small stand-in for personalize.testing.customers(), removed once it lands.
-    text = st.one_of(st.none(), st.sampled_from(["Ada", "Zoë", "李", "O'Brien"]), st.text())
-    consent = st.sampled_from(["opted_in", "opted_out", "unknown"])
-    data = st.fixed_dictionaries(
-        {"id": st.from_regex(r"c-[0-9]{1,4}", fullmatch=True)},
-        optional={
-            "name": st.fixed_dictionaries(
-                {}, optional={"given": text, "family": text, "preferred": text}
-            ),
-            "locale": st.sampled_from(["en_GB", "de_DE", "fr_FR", "es_ES"]),
-            "contact": st.just({"email": "a@example.org", "phone": "+447700900123"}),
-            "consent": st.fixed_dictionaries({"email": consent, "sms": consent, "voice": consent}),
-            "interests": st.lists(text, max_size=5),
-            "orders": st.lists(
-                st.fixed_dictionaries({"id": st.just("o-1"), "date": st.just("2026-01-01")}),
-                max_size=3,
-            ),
-        },
-    )
+FieldPath = tuple[str | int, ...]
 
-    def build(d: dict[str, Any]) -> Customer | None:
-        try:
-            return Customer.from_dict(d, today=today)
-        except PersonalizeError:
-            return None
 
-    return data.map(build).filter(lambda c: c is not None)  # type: ignore[return-value]
+def _paths(data: Any, prefix: FieldPath = ()) -> list[FieldPath]:
+    """Every key and list item below ``data``, outermost first, items last-first."""
+    out: list[FieldPath] = []
+    children: list[tuple[str | int, Any]] = []
+    if isinstance(data, dict):
+        children = list(data.items())
+    elif isinstance(data, list):
+        children = list(reversed(list(enumerate(data))))
+    for key, _ in children:
+        out.append((*prefix, key))
+    for key, value in children:
+        out.extend(_paths(value, (*prefix, key)))
+    return out
+
+
+def _without(data: Any, path: FieldPath) -> Any:
+    """A copy of ``data`` with ``path`` deleted, or None if the path is gone."""
+    if not path:
+        return None
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict) and isinstance(head, str) and head in data:
+        if not rest:
+            return {k: v for k, v in data.items() if k != head}
+        inner = _without(data[head], rest)
+        return None if inner is None else {**data, head: inner}
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        if not rest:
+            return data[:head] + data[head + 1 :]
+        inner = _without(data[head], rest)
+        return None if inner is None else [*data[:head], inner, *data[head + 1 :]]
+    return None
+
+
+def reduce_customer(
+    data: dict[str, Any], still_fails: Callable[[dict[str, Any]], bool], *, budget: int = 600
+) -> dict[str, Any]:
+    """Delete every field and list item the failure does not need.
+
+    Hypothesis shrinks the choices a strategy made, which cannot drop a
+    field the strategy always draws for a complete profile; this greedy
+    pass over the JSON finishes the job, so that removing any one remaining
+    field (other than ``id``) makes the failure go away.  Deterministic, and
+    bounded by ``budget`` renders.
+    """
+    tries = 0
+    changed = True
+    while changed and tries < budget:
+        changed = False
+        for path in _paths(data):
+            if path == ("id",) or tries >= budget:
+                continue
+            candidate = _without(data, path)
+            if candidate is None:
+                continue
+            tries += 1
+            if still_fails(candidate):
+                data, changed = candidate, True
+    return data
 
 
 def _settings(examples: int, *, phases: tuple[Phase, ...]) -> settings:
@@ -256,8 +284,19 @@ def fuzz_channel(
                 settings=_settings(max(examples, 100), phases=(Phase.generate, Phase.shrink)),
                 random=random.Random(seed),
             )
-        except NoSuchExample:  # rare: not met again; show the one exploration saw
+        except (NoSuchExample, HypothesisException):
+            # Not met again (or not reproducibly): show the one exploration saw.
             smallest = report.first[name]
+
+        def still_fails(data: dict[str, Any], name: str = name) -> bool:
+            try:
+                customer = Customer.from_dict(data, today=today)
+            except CustomerDataError:
+                return False
+            return name in classify(lib, message, channel, customer, today).failures
+
+        reduced = reduce_customer(smallest.to_dict(), still_fails)
+        smallest = Customer.from_dict(reduced, today=today)
         detail = classify(lib, message, channel, smallest, today).failures.get(name, "")
         report.minimal[name] = (smallest, detail or "(did not fail again when replayed)")
     return report
@@ -357,9 +396,21 @@ def _print_report(report: ChannelReport, *, templates: str, today: dt.date) -> N
     default=None,
     help="Check only this message.",
 )
+@click.option(
+    "--channel",
+    "only_channel",
+    type=click.Choice(["email", "sms", "voice"]),
+    default=None,
+    help="Check only this channel.",
+)
 @today_option("The date generated customers and renders use (YYYY-MM-DD); default: today.")
 def check(
-    templates_dir: str, examples: int, seed: int, only: str | None, today: dt.date | None
+    templates_dir: str,
+    examples: int,
+    seed: int,
+    only: str | None,
+    only_channel: str | None,
+    today: dt.date | None,
 ) -> None:
     """Fuzz every message in DIR with generated customers and report failures.
 
@@ -378,7 +429,7 @@ def check(
     Examples:
       personalize check
       personalize check templates --examples 500 --seed 7
-      personalize check templates --message birthday --today 2026-12-10
+      personalize check templates --message birthday --channel sms --today 2026-12-10
     """
     day = today or dt.date.today()
     lib = open_library(templates_dir, today=day)
@@ -399,6 +450,8 @@ def check(
     failed = 0
     for name in names:
         for channel in lib.message(name).channels:
+            if only_channel is not None and channel != only_channel:
+                continue
             report = fuzz_channel(
                 lib, name, channel, examples=examples, seed=seed, today=day, strategy=strategy
             )

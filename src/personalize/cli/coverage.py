@@ -8,9 +8,15 @@ being missing:
 * ``or``: ``{{ customer.name.given or "there" }}``;
 * ``fallback``/``default`` filter: ``{{ customer.name.given | fallback("there") }}``;
 * ``if``: inside ``{% if customer.name.given %}`` (or an inline
-  ``x if customer.name.given else y``) testing that path or a longer one;
+  ``x if customer.name.given else y``) testing that path, or testing the
+  collection an item comes from (``customer.interests`` for
+  ``customer.interests[0]``);
+* ``claim NAME``: inside ``{% claim "NAME" %}``, printed only when the
+  claim's rule holds (whether that rule implies the field is present is
+  the claim's business: ``tenure_years >= 5`` does);
 * nothing: a customer without the field gets a ``missing-data`` refusal.
 
+Variables of ``{% trans name=customer.name.given %}`` count as printed.
 Only what reaches the output counts: a field used in a condition or passed
 to a block is read, not printed.  Loop variables (``{% for o in
 customer.orders %}{{ o.id }}``) are not followed.  Jinja's AST is walked
@@ -91,6 +97,14 @@ def _covered(path: str, guarded: frozenset[str]) -> bool:
     return any(path == g or path.startswith(g + "[") for g in guarded)
 
 
+#: The i18n extension's functions; their keyword arguments are printed.
+GETTEXT_NAMES = frozenset({"gettext", "ngettext", "pgettext", "npgettext", "_"})
+
+
+def _is_gettext(call: nodes.Call) -> bool:
+    return isinstance(call.node, nodes.Name) and call.node.name in GETTEXT_NAMES
+
+
 def _printed(
     expr: nodes.Node, guarded: frozenset[str], how: str | None
 ) -> Iterator[tuple[str, int, str | None]]:
@@ -116,6 +130,16 @@ def _printed(
         yield from _printed(expr.expr1, guarded | tested, how)
         if expr.expr2 is not None:
             yield from _printed(expr.expr2, guarded | frozenset(_negated(expr.test)), how)
+    elif isinstance(expr, nodes.Call) and _is_gettext(expr):
+        # {% trans name=customer.name.given %}: the variables are printed.
+        for kwarg in expr.kwargs:
+            yield from _printed(kwarg.value, guarded, how)
+        for arg in expr.args[1:]:
+            yield from _printed(arg, guarded, how)
+    elif isinstance(expr, nodes.Mod) and isinstance(expr.right, nodes.Dict):
+        # Old-style i18n: gettext("...") % {"name": customer.name.given}.
+        for pair in expr.right.items:
+            yield from _printed(pair.value, guarded, how)
     elif isinstance(expr, nodes.Concat):
         for child in expr.nodes:
             yield from _printed(child, guarded, how)
@@ -123,22 +147,39 @@ def _printed(
         yield from _printed(expr.expr, guarded, how)
 
 
-def _walk(node: nodes.Node, guarded: frozenset[str], name: str) -> Iterator[PrintedField]:
+def _claim_of(test: nodes.Node) -> str | None:
+    """The claim name when ``test`` is a ``{% claim %}`` block's condition."""
+    if (
+        isinstance(test, nodes.Call)
+        and isinstance(test.node, nodes.ExtensionAttribute)
+        and test.node.name == "_holds"
+        and test.args
+        and isinstance(test.args[0], nodes.Const)
+    ):
+        return str(test.args[0].value)
+    return None
+
+
+def _walk(
+    node: nodes.Node, guarded: frozenset[str], name: str, claim: str | None = None
+) -> Iterator[PrintedField]:
     if isinstance(node, nodes.Output):
         for expr in node.nodes:
             for path, lineno, how in _printed(expr, guarded, None):
+                if how is None and claim is not None:
+                    how = f"claim {claim}"
                 yield PrintedField(path=path, template=name, lineno=lineno, fallback=how)
         return
     if isinstance(node, nodes.If):
         tested = frozenset(_tested(node.test))
         for stmt in node.body:
-            yield from _walk(stmt, guarded | tested, name)
+            yield from _walk(stmt, guarded | tested, name, _claim_of(node.test) or claim)
         negated = frozenset(_negated(node.test))
         for branch in (*node.elif_, *node.else_):
-            yield from _walk(branch, guarded | negated, name)
+            yield from _walk(branch, guarded | negated, name, claim)
         return
     for child in node.iter_child_nodes():
-        yield from _walk(child, guarded, name)
+        yield from _walk(child, guarded, name, claim)
 
 
 def printed_fields(ast: nodes.Template, name: str) -> list[PrintedField]:
