@@ -318,9 +318,9 @@ def preview_command(
     )
 
 
-def _static_report(lib: Library) -> None:
+def _static_report(lib: Library, messages: list[str]) -> None:
     click.secho("Customer fields printed by the templates:", bold=True)
-    coverage = library_coverage(lib)
+    coverage = library_coverage(lib, messages)
     any_field = False
     for template, fields in coverage.items():
         for f in fields:
@@ -445,7 +445,7 @@ def check(
         f"(seed {seed}, today {day.isoformat()})"
     )
     click.echo()
-    _static_report(lib)
+    _static_report(lib, names)
     strategy = customer_strategy(day)
     failed = 0
     for name in names:

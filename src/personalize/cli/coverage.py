@@ -25,11 +25,12 @@ the way :func:`personalize.environment.attribute_chains` walks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from jinja2 import nodes
 
+from ..customer import Customer
 from ..library import Library
 
 __all__ = ["PrintedField", "library_coverage", "printed_fields"]
@@ -182,18 +183,47 @@ def _walk(
         yield from _walk(child, guarded, name, claim)
 
 
+def _always_present() -> frozenset[str]:
+    """Customer paths that can never be missing: the required id, and facts
+    typed ``int`` or ``bool`` (counts are 0, not absent)."""
+    paths = {"customer.id"}
+    for attr, value in vars(Customer).items():
+        if isinstance(value, property) and value.fget is not None:
+            ret = value.fget.__annotations__.get("return")
+            if ret in ("int", "bool", int, bool):
+                paths.add(f"customer.{attr}")
+    return frozenset(paths)
+
+
+#: Paths printed safely whatever the customer (see :func:`_always_present`).
+ALWAYS_PRESENT = _always_present()
+
+
 def printed_fields(ast: nodes.Template, name: str) -> list[PrintedField]:
     """The customer fields ``ast`` prints, in template order, without duplicates."""
     seen: dict[tuple[str, int, str | None], PrintedField] = {}
     for field in _walk(ast, frozenset(), name):
+        if field.fallback is None and field.path in ALWAYS_PRESENT:
+            field = PrintedField(
+                path=field.path, template=name, lineno=field.lineno, fallback="always present"
+            )
         seen.setdefault((field.path, field.lineno, field.fallback), field)
     return sorted(seen.values(), key=lambda f: (f.lineno, f.path))
 
 
-def library_coverage(lib: Library) -> dict[str, list[PrintedField]]:
-    """Template name -> printed fields, for every template of ``lib``."""
+def library_coverage(
+    lib: Library, messages: Iterable[str] | None = None
+) -> dict[str, list[PrintedField]]:
+    """Template name -> printed fields, for every template of ``lib``.
+
+    With ``messages``, only their templates and the shared layouts and
+    partials (folders starting with ``_``) are walked.
+    """
+    wanted = None if messages is None else tuple(f"{m}/" for m in messages)
     out = {}
     for name in lib.template_names():
+        if wanted is not None and not name.startswith(("_", *wanted)):
+            continue
         assert lib.env.loader is not None
         source = lib.env.loader.get_source(lib.env, name)[0]
         out[name] = printed_fields(lib.env.parse(source, name=name), name)
