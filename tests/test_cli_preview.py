@@ -276,3 +276,19 @@ def test_audit_records_never_show_object_addresses() -> None:
         pass
 
     assert plain({"rule": Opaque(), "n": 1}) == {"rule": "<Opaque>", "n": 1}
+
+
+def test_unwritable_html_path_is_an_input_error(tmp_path: Path) -> None:
+    code, _, err = invoke(
+        "preview",
+        "chatty",
+        "--customer",
+        "-",
+        "--templates",
+        str(FLAWED),
+        "--html",
+        str(tmp_path / "missing-folder" / "p.html"),
+        input='{"id": "c-1"}',
+    )
+    assert code == 2
+    assert "cannot write" in err and "p.html" in err
