@@ -80,7 +80,7 @@ class TestVariety:
         assert d["name"]
 
 
-@settings(max_examples=400, derandomize=True, database=None, phases=[Phase.generate])
+@settings(max_examples=1200, derandomize=True, database=None, phases=[Phase.generate])
 @given(customers(today=TODAY))
 def _collect_features(c: personalize.Customer) -> None:
     parts = _all_name_parts(c)
@@ -109,7 +109,7 @@ SEEN: set[str] = set()
 
 
 def test_the_promised_variety_occurs() -> None:
-    """One deterministic pass over 400 customers meets every promised kind."""
+    """One deterministic pass over 1200 customers meets every promised kind."""
     SEEN.clear()
     _collect_features()
     expected = {
