@@ -168,6 +168,59 @@ def test_policy_outcomes_are_not_failures() -> None:
     assert "missing-data" not in POLICY_OUTCOMES
 
 
+DATA_CASES = [
+    # (description, sms template, preferred name, expected failures, expected policy)
+    (
+        "placeholder-name",
+        "Hi {{ customer.name.first }}!",
+        "{{ x }}",
+        set(),
+        ("data:unresolved-placeholder",),
+    ),
+    ("none-name", "Hi {{ customer.name.first }}!", "None", set(), ("data:unresolved-placeholder",)),
+    (
+        "generic-name",
+        "Hi {{ customer.name.first }}!",
+        "Valued Customer",
+        set(),
+        ("data:generic-address",),
+    ),
+    (
+        "generic-template",
+        "Dear Valued Customer, hi {{ customer.name.first }}",
+        "Ada",
+        {"generic-address"},
+        (),
+    ),
+    (
+        "placeholder-template",
+        "Hi %FIRSTNAME% {{ customer.name.first }}",
+        "Ada",
+        {"unresolved-placeholder"},
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", DATA_CASES, ids=[c[0] for c in DATA_CASES])
+def test_refusals_caused_by_the_customers_own_text_are_data_outcomes(
+    tmp_path: Path, case: tuple[str, str, str, set[str], tuple[str, ...]]
+) -> None:
+    _, body, name, failures, policy = case
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m/message.toml").write_text(
+        'purpose = "transactional"\nchannels = ["sms"]\n', encoding="utf-8"
+    )
+    (tmp_path / "m/sms.txt.j2").write_text(body, encoding="utf-8")
+    lib = personalize.Library(tmp_path, today=TODAY)
+    customer = personalize.Customer.from_dict(
+        {"id": "c", "name": {"preferred": name}, "contact": {"phone": "+447700900123"}}
+    )
+    obs = classify(lib, "m", "sms", customer, TODAY)
+    assert set(obs.failures) == failures
+    assert obs.policy == policy
+
+
 # -- the static pass ---------------------------------------------------------------
 
 CASES = [

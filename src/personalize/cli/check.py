@@ -23,6 +23,10 @@ Refusals by ``no-consent``, ``contact-pressure`` and ``external-data`` are
 *policy outcomes*: they depend on the person (their consent, how often they
 were contacted, where their data came from), are correct behaviour, and no
 template change could fix them, so they are counted but are not failures.
+The same holds for a content refusal whose offending text is the customer's
+own data (a name that is literally ``{{ x }}`` or ``None``): refusing to send
+"Hi {{ x }}," is right, and the fix belongs in the customer record.  Those
+are counted as policy outcomes under ``data:<guard>``.
 
 Each failure class found is then searched for again on its own with
 :func:`hypothesis.find`, so that Hypothesis shrinks every class to its own
@@ -37,6 +41,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import re
 import shlex
 import traceback
 from collections import Counter
@@ -51,9 +56,11 @@ from hypothesis.errors import HypothesisException, NoSuchExample
 
 from ..customer import Customer
 from ..errors import CustomerDataError, MessageNotFound, PersonalizeError, Refused, TemplateError
+from ..guards import check_text
 from ..library import Library
 from ..result import RenderResult, SmsResult
 from ..testing import customers
+from ..violation import Violation
 from .coverage import library_coverage
 from .inputs import open_library, today_option
 
@@ -61,6 +68,8 @@ __all__ = ["POLICY_OUTCOMES", "Observation", "check", "classify"]
 
 #: Refusals that are decisions about a person, not bugs in a template.
 POLICY_OUTCOMES = frozenset({"no-consent", "contact-pressure", "external-data"})
+#: Guards that do not judge wording, so customer text cannot explain them.
+_NOT_TEXT = frozenset({"missing-data", "sms-length", "email-size"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +98,49 @@ def _where(exc: BaseException) -> str:
     return ""
 
 
+def _customer_strings(customer: Customer) -> tuple[str, ...]:
+    """Every string value of the customer record, longest first."""
+    out: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(customer.to_dict())
+    return tuple(sorted(set(out), key=len, reverse=True))
+
+
+#: What a customer's own text is replaced with to see whether copy is sound.
+_ORDINARY_VALUE = "Alex"
+
+
+def _from_data(violation: Violation, values: tuple[str, ...], lang: str) -> bool:
+    """True when ``violation`` goes away once the customer's data is ordinary.
+
+    The excerpt is re-checked with every customer value in it replaced by an
+    ordinary name: if the same guard no longer fires, the customer's data,
+    not the template, caused the refusal.
+    """
+    if violation.guard in _NOT_TEXT or not violation.excerpt:
+        return False
+    text = violation.excerpt
+    for value in values:
+        if value.strip():
+            # Whole values only: an id "c" must not match inside "Customer".
+            pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
+            text = re.sub(pattern, _ORDINARY_VALUE, text, flags=re.IGNORECASE)
+    if text == violation.excerpt:
+        return False
+    found = check_text(text, channel=violation.channel or "email", lang=lang)
+    return all(v.guard != violation.guard for v in found)
+
+
 def classify(
     lib: Library, message: str, channel: str, customer: Customer, today: dt.date
 ) -> Observation:
@@ -100,9 +152,13 @@ def classify(
         result = lib.render(message, customer, channel, today=today)
     except Refused as exc:
         result = exc.result if isinstance(exc.result, RenderResult) else None
+        values = _customer_strings(customer)
+        lang = (customer.language or lib.default_locale).split("_")[0]
         for v in exc.violations:
             if v.guard in POLICY_OUTCOMES:
                 policy.append(v.guard)
+            elif _from_data(v, values, lang):
+                policy.append(f"data:{v.guard}")
             else:
                 failures.setdefault(v.guard, str(v))
     except TemplateError as exc:
