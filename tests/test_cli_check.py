@@ -177,6 +177,13 @@ DATA_CASES = [
         set(),
         ("data:unresolved-placeholder",),
     ),
+    (
+        "raw-in-name",
+        "Hi {{ customer.name.first }}!",
+        "{% raw %}Ada",
+        set(),
+        ("data:unresolved-placeholder",),
+    ),
     ("none-name", "Hi {{ customer.name.first }}!", "None", set(), ("data:unresolved-placeholder",)),
     (
         "generic-name",

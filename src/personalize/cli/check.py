@@ -123,12 +123,16 @@ _ORDINARY_VALUE = "Alex"
 def _from_data(violation: Violation, values: tuple[str, ...], lang: str) -> bool:
     """True when ``violation`` goes away once the customer's data is ordinary.
 
-    The excerpt is re-checked with every customer value in it replaced by an
-    ordinary name: if the same guard no longer fires, the customer's data,
-    not the template, caused the refusal.
+    Either the excerpt lies inside one customer value (a name such as
+    ``"{% raw %}Ada"``), or it is re-checked with every customer value in it
+    replaced by an ordinary name and the same guard no longer fires: then the
+    customer's data, not the template, caused the refusal.
     """
     if violation.guard in _NOT_TEXT or not violation.excerpt:
         return False
+    folded = " ".join(violation.excerpt.split()).casefold()
+    if any(folded in " ".join(v.split()).casefold() for v in values):
+        return True  # the offending text is part of one of the customer's values
     text = violation.excerpt
     for value in values:
         if value.strip():
