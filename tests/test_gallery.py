@@ -178,3 +178,16 @@ def test_seasonal_gift_follows_interests_and_history(gallery: personalize.Librar
     assert picks["maria_jose"] is not None and picks["maria_jose"].id == "gift-books-10"
     assert picks["klaus"] is not None and picks["klaus"].id == "gift-garden-15"
     assert picks["sam"] is None  # coffee only: last order dates, no pitch
+
+
+def test_personalize_check_passes_on_the_whole_gallery() -> None:
+    """The CLI's fuzzing check finds no template failure in the gallery."""
+    from click.testing import CliRunner
+
+    from personalize.cli import main
+
+    args = ["check", str(TEMPLATES), "--examples", "25", "--seed", "7"]
+    result = CliRunner().invoke(main, [*args, "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "No failures found." in result.output
+    assert result.output.count("\nok   ") + result.output.startswith("ok   ") >= 20
