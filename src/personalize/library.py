@@ -244,6 +244,23 @@ class Library:
         cust = self._customer(customer)
         return render_channel(self, spec, cust, channel, today=self._today(cust, today))
 
+    def _choose(
+        self,
+        slot: str,
+        customer: Customer | Mapping[str, Any],
+        channel: str,
+        today: dt.date | None,
+    ) -> tuple[ChosenOffer | None, tuple[OfferTraceEntry, ...]]:
+        cust = self._customer(customer)
+        chosen, trace = self.blocks.offers.choose(
+            slot,
+            cust,
+            channel,
+            today=self._today(cust, today),
+            locale=cust.locale or self.default_locale,
+        )
+        return chosen, tuple(trace)
+
     def choose_offer(
         self,
         slot: str,
@@ -257,14 +274,7 @@ class Library:
         For services that place offers themselves; ``.trace`` on the result
         (or :meth:`offer_trace`) says why each offer was chosen or rejected.
         """
-        cust = self._customer(customer)
-        return self.blocks.offers.choose(
-            slot,
-            cust,
-            channel,
-            today=self._today(cust, today),
-            locale=cust.locale or self.default_locale,
-        )[0]
+        return self._choose(slot, customer, channel, today)[0]
 
     def offer_trace(
         self,
@@ -275,14 +285,7 @@ class Library:
         today: dt.date | None = None,
     ) -> tuple[OfferTraceEntry, ...]:
         """Why each offer of ``slot`` was chosen or rejected for ``customer``."""
-        cust = self._customer(customer)
-        return self.blocks.offers.choose(
-            slot,
-            cust,
-            channel,
-            today=self._today(cust, today),
-            locale=cust.locale or self.default_locale,
-        )[1]
+        return self._choose(slot, customer, channel, today)[1]
 
     def receivable_channels(self, message: str, customer: Customer) -> tuple[str, ...]:
         """The channels of ``message`` this customer can and may receive.
