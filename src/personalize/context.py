@@ -25,8 +25,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from jinja2 import Undefined
 from jinja2.exceptions import UndefinedError
@@ -45,9 +44,6 @@ from .customer import (
 )
 from .errors import TemplateError, did_you_mean
 from .violation import Violation
-
-if TYPE_CHECKING:
-    from .customer import ConsentStatus
 
 __all__ = [
     "CustomerView",
@@ -475,12 +471,3 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, _MappingView):
         return value._data
     return value
-
-
-def consent_for(customer: Customer, channel: str) -> ConsentStatus:
-    """Shortcut used by rules: the consent status for ``channel``."""
-    return customer.consent.for_channel(channel)
-
-
-#: Python types a printed value may have; anything else is probably a bug.
-PRINTABLE: Final = (str, int, float, Decimal, dt.date)

@@ -16,7 +16,7 @@ template text as much as for data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -214,8 +214,3 @@ def attribute_chains(ast: nodes.Template, root: str) -> Iterator[tuple[list[str]
             cursor = cursor.node
         if isinstance(cursor, nodes.Name) and cursor.name == root:
             yield list(reversed(chain)), node.lineno
-
-
-def merge_globals(env: Environment, values: Mapping[str, Any]) -> None:
-    """Add template globals (blocks, helpers) at set-up time."""
-    env.globals.update(values)
